@@ -1,0 +1,1922 @@
+"""The machine core: apply events to the state vector and check the oracles.
+
+Data flow: events -> program -> **machine (guards, micro-steps) -> oracles** -> minimize ->
+corpus/export.  This is the only compiled module.  It is written once, in Cython's pure Python
+mode: ``_core.pxd`` types it, ``setup.py`` compiles it, and ``FUZZCORE_PURE_PYTHON=1`` runs this
+very file interpreted (see ``fuzzcore/engine.py``).
+
+The whole model state is one flat ``int`` vector ``S`` with a fixed, named layout (below), sized
+for the largest configuration.  A snapshot is a copy, a diff is an element-wise compare, a hash
+is a hash of the bytes.  Field names for traces come from this file's own globals
+(``fuzzcore/layout.py``), so there is one definition of the layout.
+
+Reading guide: every event is ``ev_<name>`` (guard, then effect); every micro-step of SPEC
+Appendix A is ``st_<name>`` and cites the kernel function it mirrors; every oracle is checked in
+``note_*``/``check_state``.  A design choice is read from ``self.v_*`` at the one place it matters.
+"""
+from array import array
+
+import cython
+
+# --------------------------------------------------------------------------------------------
+# Sizes (the largest configuration, SPEC 1.1) and value encodings.
+
+MAX_CPU = 4
+MAX_TASK = 14          # 8 user slots + 2 kthreads + 4 idle tasks
+MAX_DEPTH = 12         # frames per task, index 0 being the task's base (user mode / thread body)
+MAX_MM = 10
+MAX_SIG = 4            # nested signal frames on a user stack
+
+PKS_INIT = 84          # keys 1..3 access-disabled (SPEC 1.2)
+INIT_PKRU = 84         # init_pkru_value
+PKEY1_BITS = 12        # AD(1) | WD(1): key 1 protects pmem
+
+# ct_state (context_tracking.state)
+CT_KERNEL = 0
+CT_USER = 1
+CT_IDLE = 2
+
+# task kinds and run states
+K_USER = 0
+K_KTHREAD = 1
+K_IDLE = 2
+TS_FREE = 0
+TS_RUNNING = 1
+TS_RUNNABLE = 2
+TS_SLEEPING = 3
+TS_DEAD = 4
+TS_NEW = 5             # a fork/clone child between fpu_clone (1) and (4)
+
+# frame kinds (SPEC 1.4)
+FK_BASE = 0
+FK_SYSCALL = 1
+FK_PF = 2
+FK_GP = 3
+FK_IRQ = 4
+FK_NMI = 5
+FK_MCE = 6
+FK_DB = 7
+FK_BP = 8
+FK_VMALLOC = 9         # a #PF from kernel on a vmalloc address (pre-5.8 designs)
+
+# which Appendix A sequence a frame runs
+SEQ_BASE = 0
+SEQ_SYSCALL = 1        # A.1
+SEQ_USER = 2           # A.2: exception or irq from user
+SEQ_KERNEL = 3         # A.3: exception or irq from kernel
+SEQ_NMI = 4            # A.4: NMI-like
+
+# irq kinds
+IRQ_DEVICE = 0
+IRQ_TIMER = 1
+IRQ_IPI = 2
+
+# nmi_state
+NMI_NOT_RUNNING = 0
+NMI_EXECUTING = 1
+NMI_LATCHED = 2
+
+# --------------------------------------------------------------------------------------------
+# Opcodes: the order of fuzzcore/events.py (tests/test_events.py checks it).
+
+(OP_STEP, OP_SYSCALL, OP_USER_FAULT, OP_RET, OP_IRQ, OP_NMI, OP_MCE, OP_DB, OP_BP,
+ OP_UACCESS_FAULT, OP_VMALLOC_FAULT, OP_SLEEP, OP_YIELD, OP_WAKE, OP_MIGRATE, OP_KILL,
+ OP_FORK, OP_CLONE, OP_EXEC, OP_EXIT, OP_USE_MM, OP_UNUSE_MM, OP_RAISE_SOFTIRQ, OP_KMAP,
+ OP_KUNMAP, OP_PMEM_READ, OP_STRAY_WRITE, OP_WRPKRU, OP_XRSTOR_INIT_PKRU, OP_FPU_WRITE,
+ OP_ENQCMD, OP_PKEY_ACCESS, OP_KFPU_BEGIN, OP_KFPU_END, OP_SIGRETURN, OP_PASID_BIND,
+ OP_PKEY_ALLOC, NOPS) = range(38)
+
+# Oracles, in SPEC 1.8 table order: the index is the bit in G_VIOL_MASK.
+(O_RCU_EQS, O_CT_USER, O_CT_RECURSION, O_SCHED_ATOMIC, O_PKS_HANDLER_INIT, O_PKS_RESTORE,
+ O_PKS_TASK, O_PKS_ACCESS, O_PKS_REFCOUNT, O_PKS_DEPTH, O_FPU_CONSISTENT, O_FPU_COHERENT,
+ O_FPU_USER, O_KERNEL_FPU, O_PKRU_USER, O_PKRU_SIGNAL, O_PASID_LOST, O_PASID_LEAK,
+ NORACLES) = range(19)
+
+# Variant record (fuzzcore/variants.py, Variant.codes()).
+(V_PKS, V_PKRU, V_PASID, V_FPU, V_CT_DECIDE, V_CT_WINDOWS, V_CT_GUARD, V_CT_OLD_IRQ,
+ NVARIANT) = range(9)
+CT_DECIDE_CS = 0
+CT_DECIDE_SOFT = 1
+CT_DECIDE_EXIT_CS = 2
+CT_WIN_CLOSED = 0
+CT_WIN_OLD = 1
+CT_WIN_GET_USER_ONLY = 2
+
+# --------------------------------------------------------------------------------------------
+# Micro-steps (SPEC Appendix A).  A frame's F_PHASE is the step it runs next; PH_BODY means
+# it waits in its body.  Switch steps live in C_SW_STEP, body operations in F_BODYOP.
+
+(PH_BODY,
+ # entry
+ ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER,
+ ST_IRQENTRY_KERNEL, ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER,
+ ST_CT_CHANGE,
+ # exit
+ ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE,
+ ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER,
+ ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL,
+ ST_SOFT_USER_ENTER, ST_IRET, ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET,
+ # signal delivery (A.6)
+ ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE, ST_SIG_XSAVE, ST_SIG_UNLOCK,
+ ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES,
+ # context switch (A.5): C_SW_STEP holds one of these
+ SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH,
+ # body operations (A.9 - A.11): F_BODYOP_STEP holds one of these
+ BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK,
+ NSTEPS) = range(51)
+
+STEP_NAMES = (
+    "body",
+    "swapgs", "user_exit", "instrumentation_begin+local_irq_enable", "local_irq_enable",
+    "get_user", "irqentry_enter", "pks_save", "handler_entry", "paranoid_swapgs",
+    "irqentry_nmi_enter", "ct_state_change",
+    "irq_exit", "softirq_end", "pks_restore", "syscall_exit_to_user_mode_prepare",
+    "exit_to_user_mode_loop", "schedule", "arch_exit_to_user_mode_prepare", "user_enter",
+    "swapgs", "sysret", "exit_work", "user_enter", "local_irq_disable", "exit_work_recheck",
+    "user_exit", "irqentry_exit", "ct_soft_user_enter", "iret", "irqentry_nmi_exit",
+    "paranoid_swapgs_restore", "iret",
+    "sig_prepare_pkru", "fpregs_lock", "fpregs_restore_userregs", "xsave_to_sigframe",
+    "fpregs_unlock", "update_pkru_in_sigframe", "fpu__clear_user_states",
+    "__schedule", "switch_fpu_prepare", "x86_pkru_load", "x86_pkrs_load", "switch_current",
+    "switch_fpu_finish", "finish_task_switch",
+    "fpu_clone:fpregs_restore_userregs", "fpu_clone:xsave_to_child", "fpu_clone:fpregs_unlock",
+)
+
+BOP_NONE = 0
+BOP_FPU_CLONE = 1
+
+# --------------------------------------------------------------------------------------------
+# The state layout.  Every field is one int.
+
+# Global header
+(G_NCPU,          # CPUs in the configuration
+ G_NUSER,         # user-task slots
+ G_NKTHREAD,      # kernel threads
+ G_NTASK,         # nuser + nkthread + ncpu (idle tasks last)
+ G_VENDOR,        # 0 intel, 1 amd (XSAVE init tracker, SPEC 1.6)
+ G_EVENT,         # index of the event being run
+ G_STEPS,         # micro-steps run so far
+ G_VIOL,          # 0, or 1 + the oracle of the verdict
+ G_VIOL_MASK,     # every oracle that failed in the violating check (bit per oracle)
+ G_VIOL_EVENT,    # event index of the violation
+ G_VIOL_STEP,     # micro-step running when it was found (-1: the event itself)
+ G_VIOL_CPU,
+ G_VIOL_TASK,
+ G_VIOL_EXPECTED,  # expected value, for the verdict's oracle
+ G_VIOL_ACTUAL,    # actual value
+ G_CHECK_MASK,    # oracles failed so far in the check under way
+ G_CHECK_STEP,    # the micro-step of the check under way (-1: an event)
+ G_CHECK_EXP,
+ G_CHECK_ACT,
+ G_NFIELDS) = range(20)
+
+# Per CPU, at CPU_BASE + cpu * CPU_SIZE
+(C_CURR,          # task running on this CPU (`current`)
+ C_IF,            # hardware interrupt flag
+ C_GS_USER,       # GS base is the user's (swapgs state)
+ C_CT,            # context_tracking.state: CT_KERNEL / CT_USER / CT_IDLE
+ C_CT_CALLS,      # context-tracking calls in progress (the recursion counter's subject)
+ C_RCU_NMI,       # rcu_nmi_enter nesting
+ C_RCU_IRQ,       # outstanding rcu_irq_enter calls
+ C_PREEMPT,       # preempt_count: preempt-disable part
+ C_SOFTIRQ,       # preempt_count: softirq part (serving or BH-disabled, fpregs_lock)
+ C_HARDIRQ,       # preempt_count: hardirq part
+ C_NMI,           # preempt_count: NMI part
+ C_NEED_RESCHED,  # set by a timer body, cleared by every context switch here
+ C_PEND_TIMER,    # pending IRQs held while IF=0 (at most one of each kind)
+ C_PEND_DEV,
+ C_PEND_IPI,
+ C_NMI_STATE,     # NMI_NOT_RUNNING / NMI_EXECUTING / NMI_LATCHED
+ C_IN_MCE,        # inside #MC (MCIP)
+ C_DR7_OFF,       # #DB and NMI frames open (DR7 cleared while non-zero)
+ C_SW_STEP,       # next step of the context switch under way, 0 if none
+ C_SW_PREV,       # the switch's prev task
+ C_SW_NEXT,       # the task asked for (yield T), or the one picked; -1 none
+ C_SW_DEPTH,      # the frame depth the switch runs at; frames above it run first
+ C_IN_KFPU,       # in_kernel_fpu
+ C_FPU,           # hardware FPU register file value (256: clobbered by the kernel)
+ C_PKRU,          # hardware PKRU
+ C_XINUSE_PKRU,   # XINUSE[PKRU]
+ C_PASID,         # IA32_PASID: -1 invalid, else the id
+ C_PKRS,          # IA32_PKRS MSR
+ C_PKRS_CACHE,    # per-CPU pkrs_cache
+ C_OWNER,         # fpu_fpregs_owner_ctx: a task id or -1
+ C_RQ_LEN,        # run-queue length; the queue follows, front first
+ C_RQ) = range(32)
+CPU_SIZE = C_RQ + MAX_TASK
+CPU_BASE = G_NFIELDS
+
+# Per task, at TASK_BASE + task * TASK_SIZE
+(T_STATE,         # TS_*
+ T_KIND,          # K_USER / K_KTHREAD / K_IDLE
+ T_CPU,           # the CPU it runs on or waits for
+ T_MM,            # mm id (-1 none); a kthread's is the one it uses
+ T_DEPTH,         # frames above the base frame
+ T_RESUME_IF,     # while switched out: the IF it resumes with
+ T_MIGRATE_DISABLE,
+ T_SIGPENDING,    # a signal is pending
+ T_WINDOW,        # open atomic windows (fpregs_lock, signal delivery, ...): state oracles wait
+ T_NEED_FPU_LOAD,  # TIF_NEED_FPU_LOAD
+ T_LAST_CPU,      # fpu.last_cpu
+ T_FPS_FPU,       # fpstate: fpu component
+ T_FPS_PKRU,      # fpstate: PKRU component
+ T_FPS_PKRU_BV,   # fpstate: XSTATE_BV[PKRU]
+ T_FPS_PASID,     # fpstate: PASID component (-1 invalid)
+ T_FPS_PASID_BV,  # fpstate: XSTATE_BV[PASID]
+ T_THREAD_PKRU,   # thread.pkru
+ T_THREAD_PKRS,   # thread.pkrs
+ T_PKS_REF,       # the design's kmap refcount
+ T_PASID_ACT,     # pasid_activated
+ T_L_FPU,         # logical state L (SPEC 1.8)
+ T_L_PKRU,
+ T_L_PASID,
+ T_NSIG,          # signal frames on the user stack
+ T_FRAMES) = range(25)
+T_SIGFRAMES = T_FRAMES              # MAX_SIG x (fpu, pkru, pkru_bv, L.fpu, L.pkru, L.pasid)
+SIG_SIZE = 6
+T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
+
+# Per frame, at T_FRAME0 + depth * FRAME_SIZE inside its task
+(F_KIND,          # FK_*
+ F_SEQ,           # SEQ_*: which Appendix A sequence it runs
+ F_FROM_USER,     # the hardware CS was user
+ F_IRQ_IF,        # the interrupted IF (restored by iret)
+ F_PHASE,         # next step (ST_*), or PH_BODY
+ F_IRQ_KIND,      # irq: IRQ_DEVICE / IRQ_TIMER / IRQ_IPI
+ F_SOFTIRQ,       # irq: in its softirq phase
+ F_SOFTIRQ_RAISED,
+ F_CT_PREV,       # soft context tracking: ct_state saved at entry (-1 none)
+ F_CT_READ,       # a two-step ct call under way: 0 none, 1 will change, 2 bailed/no-op
+ F_CT_NEXT,       # the step after the ct change
+ F_CT_IF,         # IF saved by local_irq_save around a two-step ct call
+ F_EXIT_RCU,      # irqentry_enter did rcu_irq_enter in idle: no preemption on exit
+ F_RCU_IRQ,       # old designs: rcu_irq_enter around an irq from kernel
+ F_GS_SWAPPED,    # paranoid entry swapped GS
+ F_KMAPS,         # kmaps this frame itself holds
+ F_KFPU,          # this frame opened a kernel-FPU section
+ F_PKS_SAVED,     # its PKS save has run and its restore has not
+ F_SAVE_PKRS,     # the design's saved data
+ F_SAVE_TPKRS,
+ F_SAVE_REF,
+ F_ENTRY_PKRS,    # PKRS, thread.pkrs and refcount at entry (oracle pks_restore)
+ F_ENTRY_TPKRS,
+ F_ENTRY_REF,
+ F_BODYOP,        # a multi-step body operation under way (BOP_*)
+ F_BODYOP_STEP,   # its next step
+ F_BODYOP_ARG,    # its argument (fork: the child)
+ F_SIGSEGV,       # #GP: the fixup failed, SIGSEGV pending on exit
+ F_RESUME,        # the step a scheduled-out frame resumes at (PH_BODY for the body)
+ FRAME_SIZE) = range(30)
+
+TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
+TASK_BASE = CPU_BASE + MAX_CPU * CPU_SIZE
+
+# Per mm, at MM_BASE + mm * MM_SIZE
+(MM_USERS,        # tasks using it (threads, and kthreads through use_mm); 0: free
+ MM_PASID,        # its PASID, -1 none
+ MM_CPUS,         # bitmask of CPUs it ran on
+ MM_SIZE) = range(4)
+MM_BASE = TASK_BASE + MAX_TASK * TASK_SIZE
+STATE_SIZE = MM_BASE + MAX_MM * MM_SIZE
+
+# Trace records: (kind, event index, cpu, step or opcode); appended when tracing.
+TR_EVENT = 0      # an event ran (arg: opcode)
+TR_SKIP = 1       # an event was skipped
+TR_STEP = 2       # a micro-step ran (arg: step id)
+TR_IRQ_TAKEN = 3  # a held IRQ was taken (arg: irq kind)
+TR_NMI_LATCHED = 4
+TR_IRQ_HELD = 5   # an irq arrived with IF=0 and is held
+TR_SIZE = 4
+MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
+
+
+@cython.cclass
+class Machine:
+    """One model instance: the state vector, the variant's choices and the tracing switch."""
+
+    def __init__(self, variant, config_code: cython.int, vendor: cython.int):
+        self.S = array('i', [0]) * STATE_SIZE
+        self.init_state = array('i', [0]) * STATE_SIZE
+        self.v_pks = variant[V_PKS]
+        self.v_pkru = variant[V_PKRU]
+        self.v_pasid = variant[V_PASID]
+        self.v_fpu = variant[V_FPU]
+        self.v_ct_decide = variant[V_CT_DECIDE]
+        self.v_ct_windows = variant[V_CT_WINDOWS]
+        self.v_ct_guard = variant[V_CT_GUARD]
+        self.v_ct_old_irq = variant[V_CT_OLD_IRQ]
+        self.debug = 0
+        self.tracing = 0
+        self.trace = array('i')
+        self.snapshots = []
+        self.debug_error = ""
+        self.build_initial(config_code, vendor)
+        self.init_state[:] = self.S
+        self.reset()
+
+    # ----------------------------------------------------------------------------------------
+    # Addressing
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def cpu(self, c: cython.int) -> cython.int:
+        return CPU_BASE + c * CPU_SIZE
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def task(self, t: cython.int) -> cython.int:
+        return TASK_BASE + t * TASK_SIZE
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def frame(self, t: cython.int, d: cython.int) -> cython.int:
+        return TASK_BASE + t * TASK_SIZE + T_FRAME0 + d * FRAME_SIZE
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def top(self, t: cython.int) -> cython.int:
+        return self.frame(t, self.S[self.task(t) + T_DEPTH])
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def curr(self, c: cython.int) -> cython.int:
+        return self.S[CPU_BASE + c * CPU_SIZE + C_CURR]
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def idle_of(self, c: cython.int) -> cython.int:
+        return self.S[G_NUSER] + self.S[G_NKTHREAD] + c
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def user_mode(self, c: cython.int) -> cython.bint:
+        """The hardware CS is user: a user task runs at its base frame."""
+        t: cython.int = self.curr(c)
+        T: cython.int = self.task(t)
+        return self.S[T + T_KIND] == K_USER and self.S[T + T_DEPTH] == 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def rcu_watching(self, c: cython.int) -> cython.bint:
+        C: cython.int = self.cpu(c)
+        return (self.S[C + C_CT] == CT_KERNEL or self.S[C + C_RCU_NMI] > 0
+                or self.S[C + C_RCU_IRQ] > 0)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def preempt_count(self, c: cython.int) -> cython.int:
+        C: cython.int = self.cpu(c)
+        return (self.S[C + C_PREEMPT] + self.S[C + C_SOFTIRQ] + self.S[C + C_HARDIRQ]
+                + self.S[C + C_NMI])
+
+    # ----------------------------------------------------------------------------------------
+    # Initial state (SPEC 1.1)
+
+    def build_initial(self, config_code: cython.int, vendor: cython.int):
+        ncpu: cython.int = 2 + config_code
+        nuser: cython.int = (4, 6, 8)[config_code]
+        nlive: cython.int = (3, 4, 6)[config_code]
+        nkthread: cython.int = (1, 1, 2)[config_code]
+        ntask: cython.int = nuser + nkthread + ncpu
+        self.S[G_NCPU] = ncpu
+        self.S[G_NUSER] = nuser
+        self.S[G_NKTHREAD] = nkthread
+        self.S[G_NTASK] = ntask
+        self.S[G_VENDOR] = vendor
+        self.S[G_VIOL_STEP] = -1
+        self.S[G_CHECK_STEP] = -1
+        m: cython.int
+        for m in range(MAX_MM):
+            self.S[MM_BASE + m * MM_SIZE + MM_PASID] = -1
+        t: cython.int
+        for t in range(MAX_TASK):
+            self.init_task_slot(t)
+            T: cython.int = TASK_BASE + t * TASK_SIZE
+            if t >= ntask:
+                continue
+            if t < nuser:
+                self.S[T + T_KIND] = K_USER
+            elif t < nuser + nkthread:
+                self.S[T + T_KIND] = K_KTHREAD
+            else:
+                self.S[T + T_KIND] = K_IDLE
+        # user tasks: pairs of threads per mm (t0,t1 of m0; t2,t3 of m1; ...); the last live
+        # task of an odd count is alone in its mm.
+        for t in range(nlive):
+            T = TASK_BASE + t * TASK_SIZE
+            self.S[T + T_STATE] = TS_RUNNABLE
+            self.S[T + T_MM] = t // 2
+            self.S[MM_BASE + (t // 2) * MM_SIZE + MM_USERS] += 1
+        c: cython.int
+        for c in range(ncpu):
+            C: cython.int = CPU_BASE + c * CPU_SIZE
+            self.S[C + C_IF] = 1
+            self.S[C + C_GS_USER] = 1
+            self.S[C + C_CT] = CT_USER
+            self.S[C + C_XINUSE_PKRU] = 1
+            self.S[C + C_PKRU] = INIT_PKRU
+            self.S[C + C_PASID] = -1
+            self.S[C + C_PKRS] = PKS_INIT
+            self.S[C + C_PKRS_CACHE] = PKS_INIT
+            self.S[C + C_SW_NEXT] = -1
+            self.S[C + C_SW_PREV] = -1
+            # cpu c runs t(c) in user mode and owns the FPU registers
+            T = TASK_BASE + c * TASK_SIZE
+            self.S[C + C_CURR] = c
+            self.S[C + C_OWNER] = c
+            self.S[T + T_STATE] = TS_RUNNING
+            self.S[T + T_CPU] = c
+            self.S[T + T_NEED_FPU_LOAD] = 0
+            self.S[T + T_LAST_CPU] = c
+            self.S[MM_BASE + self.S[T + T_MM] * MM_SIZE + MM_CPUS] |= 1 << c
+            # the idle task
+            T = TASK_BASE + (nuser + nkthread + c) * TASK_SIZE
+            self.S[T + T_STATE] = TS_RUNNABLE
+            self.S[T + T_CPU] = c
+        # the rest of the live user tasks, then the kthreads, wait on cpu0 as if preempted in
+        # user mode: a timer irq frame from user whose exit resumes at the FPU restore
+        C = CPU_BASE
+        for t in range(ncpu, nlive):
+            T = TASK_BASE + t * TASK_SIZE
+            self.S[T + T_CPU] = 0
+            self.S[T + T_RESUME_IF] = 0
+            self.S[T + T_DEPTH] = 1
+            F: cython.int = T + T_FRAME0 + FRAME_SIZE
+            self.S[F + F_KIND] = FK_IRQ
+            self.S[F + F_SEQ] = SEQ_USER
+            self.S[F + F_FROM_USER] = 1
+            self.S[F + F_IRQ_IF] = 1
+            self.S[F + F_IRQ_KIND] = IRQ_TIMER
+            self.S[F + F_PHASE] = ST_EXIT_FPU
+            self.S[F + F_ENTRY_PKRS] = PKS_INIT
+            self.S[F + F_ENTRY_TPKRS] = PKS_INIT
+            self.S[C + C_RQ + self.S[C + C_RQ_LEN]] = t
+            self.S[C + C_RQ_LEN] += 1
+        for t in range(nuser, nuser + nkthread):
+            T = TASK_BASE + t * TASK_SIZE
+            self.S[T + T_STATE] = TS_RUNNABLE
+            self.S[T + T_CPU] = 0
+            self.S[C + C_RQ + self.S[C + C_RQ_LEN]] = t
+            self.S[C + C_RQ_LEN] += 1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def init_task_slot(self, t: cython.int) -> cython.void:
+        """A free user slot: what fork/clone fill and exit leaves."""
+        T: cython.int = TASK_BASE + t * TASK_SIZE
+        i: cython.int
+        for i in range(TASK_SIZE):
+            self.S[T + i] = 0
+        self.S[T + T_STATE] = TS_FREE
+        self.S[T + T_MM] = -1
+        self.S[T + T_CPU] = -1
+        self.S[T + T_LAST_CPU] = -1
+        self.S[T + T_NEED_FPU_LOAD] = 1
+        self.S[T + T_FPS_PKRU] = INIT_PKRU
+        self.S[T + T_FPS_PKRU_BV] = 1
+        self.S[T + T_FPS_PASID] = -1
+        self.S[T + T_THREAD_PKRU] = INIT_PKRU
+        self.S[T + T_THREAD_PKRS] = PKS_INIT
+        self.S[T + T_L_PKRU] = INIT_PKRU
+        self.S[T + T_RESUME_IF] = 1
+        for i in range(MAX_DEPTH):
+            self.S[T + T_FRAME0 + i * FRAME_SIZE + F_CT_PREV] = -1
+
+    def reset(self):
+        """Back to the initial state (a copy: cheap, the layout is flat)."""
+        self.S[:] = self.init_state
+        self.snapshots = []
+        del self.trace[:]
+
+    # ----------------------------------------------------------------------------------------
+    # Oracles (SPEC 1.8).  Point oracles note a failure into the check under way; state
+    # oracles are evaluated by check_state; finish_check turns the check into the verdict.
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def fail(self, oracle: cython.int, expected: cython.int, actual: cython.int) -> cython.void:
+        first: cython.bint = self.S[G_CHECK_MASK] == 0
+        bit: cython.int = 1 << oracle
+        if first or bit < (self.S[G_CHECK_MASK] & -self.S[G_CHECK_MASK]):
+            self.S[G_CHECK_EXP] = expected
+            self.S[G_CHECK_ACT] = actual
+        self.S[G_CHECK_MASK] |= bit
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def note_instr(self, c: cython.int) -> cython.void:
+        """rcu_eqs: an instrumentable step or body event runs only where RCU watches."""
+        if not self.rcu_watching(c):
+            self.fail(O_RCU_EQS, 1, 0)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def note_schedule(self, c: cython.int) -> cython.void:
+        """sched_atomic for a voluntary schedule(): preempt count 0, IF=1, not in interrupt."""
+        C: cython.int = self.cpu(c)
+        if self.preempt_count(c) != 0 or self.S[C + C_IF] != 1:
+            self.fail(O_SCHED_ATOMIC, 0, self.preempt_count(c) * 2 + self.S[C + C_IF])
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def check_state(self, c: cython.int) -> cython.void:
+        """The state oracles for CPU c, outside the atomic windows of its current task."""
+        C: cython.int = self.cpu(c)
+        if self.S[C + C_SW_STEP] != 0:
+            return
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        if self.S[T + T_WINDOW] != 0:
+            return
+        if self.user_mode(c) and self.S[C + C_CT] != CT_USER:
+            self.fail(O_CT_USER, CT_USER, self.S[C + C_CT])
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def finish_check(self, c: cython.int) -> cython.bint:
+        """Close the check under way; returns True when it produced the verdict."""
+        self.check_state(c)
+        mask: cython.int = self.S[G_CHECK_MASK]
+        if mask == 0:
+            return False
+        o: cython.int = 0
+        while not (mask >> o) & 1:
+            o += 1
+        self.S[G_VIOL] = o + 1
+        self.S[G_VIOL_MASK] = mask
+        self.S[G_VIOL_EVENT] = self.S[G_EVENT]
+        self.S[G_VIOL_STEP] = self.S[G_CHECK_STEP]
+        self.S[G_VIOL_CPU] = c
+        self.S[G_VIOL_TASK] = self.curr(c)
+        self.S[G_VIOL_EXPECTED] = self.S[G_CHECK_EXP]
+        self.S[G_VIOL_ACTUAL] = self.S[G_CHECK_ACT]
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def after(self, c: cython.int, step: cython.int) -> cython.bint:
+        """End of one micro-step or event action on c: check, trace, debug-validate."""
+        self.S[G_CHECK_STEP] = step
+        stop: cython.bint = self.finish_check(c)
+        self.S[G_CHECK_MASK] = 0
+        self.S[G_CHECK_STEP] = -1
+        if self.tracing:
+            self.snapshots.append(bytes(self.S))
+        if self.debug and not stop:
+            err = self.validate()
+            if err:
+                self.debug_error = "event %d: %s" % (self.S[G_EVENT], err)
+                self.S[G_VIOL] = NORACLES + 1
+                return True
+        return stop
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def record(self, kind: cython.int, c: cython.int, arg: cython.int) -> cython.void:
+        if self.tracing:
+            self.trace.append(kind)
+            self.trace.append(self.S[G_EVENT])
+            self.trace.append(c)
+            self.trace.append(arg)
+
+    # ----------------------------------------------------------------------------------------
+    # Frames: the hardware part of every kernel entry (SPEC 1.5: push, IF=0, CS kernel).
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def push(self, c: cython.int, kind: cython.int) -> cython.int:
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        from_user: cython.bint = self.user_mode(c)
+        d: cython.int = self.S[T + T_DEPTH] + 1
+        F: cython.int = self.frame(t, d)
+        i: cython.int
+        for i in range(FRAME_SIZE):
+            self.S[F + i] = 0
+        self.S[T + T_DEPTH] = d
+        self.S[F + F_KIND] = kind
+        self.S[F + F_FROM_USER] = from_user
+        self.S[F + F_IRQ_IF] = self.S[C + C_IF]
+        self.S[F + F_CT_PREV] = -1
+        self.S[F + F_ENTRY_PKRS] = self.S[C + C_PKRS]
+        self.S[F + F_ENTRY_TPKRS] = self.S[T + T_THREAD_PKRS]
+        self.S[F + F_ENTRY_REF] = self.S[T + T_PKS_REF]
+        self.S[C + C_IF] = 0
+        nmi_like: cython.bint = kind == FK_NMI or (
+            not from_user and (kind == FK_MCE or kind == FK_DB or kind == FK_BP))
+        if kind == FK_SYSCALL:
+            self.S[F + F_SEQ] = SEQ_SYSCALL
+            self.S[F + F_PHASE] = ST_SWAPGS
+        elif nmi_like:
+            self.S[F + F_SEQ] = SEQ_NMI
+            self.S[F + F_PHASE] = ST_NMI_SWAPGS
+        elif from_user:
+            self.S[F + F_SEQ] = SEQ_USER
+            self.S[F + F_PHASE] = ST_SWAPGS
+        else:
+            self.S[F + F_SEQ] = SEQ_KERNEL
+            self.S[F + F_PHASE] = ST_IRQENTRY_KERNEL
+        # hardware side effects of the vector itself
+        if kind == FK_NMI:
+            self.S[C + C_NMI_STATE] = NMI_EXECUTING
+            self.S[C + C_DR7_OFF] += 1       # exc_nmi: local_db_save()
+        elif kind == FK_MCE:
+            self.S[C + C_IN_MCE] = 1
+        elif kind == FK_DB:
+            self.S[C + C_DR7_OFF] += 1       # exc_debug clears DR7
+        return F
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pop(self, c: cython.int, t: cython.int) -> cython.void:
+        """Pop t's top frame: iret/sysret.  Restores the interrupted IF."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
+        kind: cython.int = self.S[F + F_KIND]
+        self.S[C + C_IF] = self.S[F + F_IRQ_IF]
+        self.S[T + T_DEPTH] -= 1
+        if kind == FK_NMI:
+            self.S[C + C_DR7_OFF] -= 1
+        elif kind == FK_MCE:
+            self.S[C + C_IN_MCE] = 0
+        elif kind == FK_DB:
+            self.S[C + C_DR7_OFF] -= 1
+
+    # ----------------------------------------------------------------------------------------
+    # What is pending on a CPU (SPEC 1.5, the micro-step rule)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pending(self, c: cython.int) -> cython.int:
+        """0: nothing; 1: the top frame's next step; 2: the context switch's next step."""
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        d: cython.int = self.S[T + T_DEPTH]
+        F: cython.int = self.frame(t, d)
+        if self.S[C + C_SW_STEP] == 0 or d > self.S[C + C_SW_DEPTH]:
+            if self.S[F + F_PHASE] != PH_BODY or self.S[F + F_BODYOP] != BOP_NONE:
+                return 1
+        if self.S[C + C_SW_STEP] != 0:
+            return 2
+        return 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def next_step(self, c: cython.int) -> cython.int:
+        """The id of the step that would run next on c, or -1."""
+        p: cython.int = self.pending(c)
+        if p == 0:
+            return -1
+        if p == 2:
+            return self.S[self.cpu(c) + C_SW_STEP]
+        F: cython.int = self.top(self.curr(c))
+        if self.S[F + F_BODYOP] != BOP_NONE:
+            return self.S[F + F_BODYOP_STEP]
+        return self.S[F + F_PHASE]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def step_is_instr(self, c: cython.int, st: cython.int) -> cython.bint:
+        """Appendix A's instr/noinstr mark of a step, as the design places it."""
+        old: cython.bint = self.v_ct_windows == CT_WIN_OLD
+        if st == ST_SYSCALL_IRQ_ENABLE or st == ST_EXIT_PREPARE or st == ST_EXIT_LOOP:
+            return True
+        if st == ST_EXIT_SCHEDULE or st == ST_IRQ_EXIT or st == ST_SOFTIRQ_END:
+            return True
+        if st == ST_OLD_WORK or st == SW_PICK:
+            return True
+        if st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
+            return True
+        if st >= BO_CLONE_RESTORE and st <= BO_CLONE_UNLOCK:
+            return True
+        if st == ST_EXIT_FPU:
+            return not old          # old designs: everything after user_enter is noinstr
+        if st == ST_ENTRY_BY_KIND:
+            F: cython.int = self.top(self.curr(c))
+            return self.S[F + F_KIND] != FK_VMALLOC
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def step_touches_umem(self, c: cython.int, st: cython.int) -> cython.bint:
+        return st == ST_GET_USER or st == ST_SIG_XSAVE
+
+    # ----------------------------------------------------------------------------------------
+    # Running steps
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def run_one(self, c: cython.int) -> cython.bint:
+        """Run one pending micro-step on c.  Returns True when the program must stop."""
+        p: cython.int = self.pending(c)
+        st: cython.int
+        if p == 2:
+            st = self.S[self.cpu(c) + C_SW_STEP]
+        else:
+            F: cython.int = self.top(self.curr(c))
+            st = self.S[F + F_BODYOP_STEP] if self.S[F + F_BODYOP] != BOP_NONE else self.S[F + F_PHASE]
+        self.S[G_STEPS] += 1
+        if self.step_is_instr(c, st):
+            self.note_instr(c)
+        self.record(TR_STEP, c, st)
+        if p == 2:
+            self.switch_step(c, st)
+        elif self.S[self.top(self.curr(c)) + F_BODYOP] != BOP_NONE:
+            self.bodyop_step(c, st)
+        else:
+            self.frame_step(c, st)
+        if self.after(c, st):
+            return True
+        return self.take_held_irq(c)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def run_pending(self, c: cython.int) -> cython.bint:
+        n: cython.int = 0
+        while self.pending(c) != 0:
+            if self.run_one(c):
+                return True
+            n += 1
+            if n > MAX_STEPS_PER_EVENT:
+                self.debug_error = "livelock: more than %d steps in one event" % n
+                self.S[G_VIOL] = NORACLES + 1
+                return True
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def take_held_irq(self, c: cython.int) -> cython.bint:
+        """The pending-IRQ rule: at the first point with IF=1, take the held IRQ (timer, then
+        device, then IPI) before anything else runs on c."""
+        C: cython.int = self.cpu(c)
+        if self.S[C + C_IF] != 1:
+            return False
+        kind: cython.int
+        if self.S[C + C_PEND_TIMER]:
+            kind = IRQ_TIMER
+            self.S[C + C_PEND_TIMER] = 0
+        elif self.S[C + C_PEND_DEV]:
+            kind = IRQ_DEVICE
+            self.S[C + C_PEND_DEV] = 0
+        elif self.S[C + C_PEND_IPI]:
+            kind = IRQ_IPI
+            self.S[C + C_PEND_IPI] = 0
+        else:
+            return False
+        F: cython.int = self.push(c, FK_IRQ)
+        self.S[F + F_IRQ_KIND] = kind
+        self.record(TR_IRQ_TAKEN, c, kind)
+        return self.after(c, -1)
+
+    # ----------------------------------------------------------------------------------------
+    # Context tracking calls (kernel/context_tracking.c).  In closed designs a call is one
+    # step; in the old designs it is two (read the state under local_irq_save, then change it)
+    # and a vmalloc fault can land between them.
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ct_set(self, c: cython.int, new: cython.int) -> cython.void:
+        """Change ct_state; ct_recursion fires if another call is in progress."""
+        C: cython.int = self.cpu(c)
+        if self.S[C + C_CT] != new:
+            if self.S[C + C_CT_CALLS] > 0:
+                self.fail(O_CT_RECURSION, 0, self.S[C + C_CT_CALLS])
+            self.S[C + C_CT] = new
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ct_call(self, c: cython.int, F: cython.int, to: cython.int, cond: cython.bint,
+                nxt: cython.int) -> cython.void:
+        """user_exit (to=CT_KERNEL) or user_enter (to=CT_USER) if cond, then go on at nxt.
+
+        context_tracking_recursion_enter(): with the guard, a call made while another is in
+        progress on this CPU returns at once (aed5ed47724f)."""
+        C: cython.int = self.cpu(c)
+        if self.v_ct_windows != CT_WIN_OLD:
+            if cond:
+                self.ct_set(c, to)
+            self.S[F + F_PHASE] = nxt
+            return
+        # old: the read step; local_irq_save
+        bail: cython.bint = self.v_ct_guard and self.S[C + C_CT_CALLS] > 0
+        self.S[F + F_CT_IF] = self.S[C + C_IF]
+        self.S[C + C_IF] = 0
+        if cond and not bail:
+            self.S[C + C_CT_CALLS] += 1
+            self.S[F + F_CT_READ] = 1 + to       # 1: to KERNEL, 2: to USER
+        else:
+            self.S[F + F_CT_READ] = 3            # nothing to change
+        self.S[F + F_CT_NEXT] = nxt
+        self.S[F + F_PHASE] = ST_CT_CHANGE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_ct_change(self, c: cython.int, F: cython.int) -> cython.void:
+        C: cython.int = self.cpu(c)
+        r: cython.int = self.S[F + F_CT_READ]
+        if r == 1 or r == 2:
+            self.S[C + C_CT_CALLS] -= 1
+            self.ct_set(c, CT_KERNEL if r == 1 else CT_USER)
+        self.S[F + F_CT_READ] = 0
+        self.S[C + C_IF] = self.S[F + F_CT_IF]          # local_irq_restore
+        self.S[F + F_PHASE] = self.S[F + F_CT_NEXT]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def soft_prev(self, c: cython.int, F: cython.int) -> cython.bint:
+        """Soft tracking (exception_enter): remember ct_state; user_exit iff it was USER."""
+        prev: cython.int = self.S[self.cpu(c) + C_CT]
+        self.S[F + F_CT_PREV] = prev
+        return prev == CT_USER
+
+    # ----------------------------------------------------------------------------------------
+    # Frame steps (Appendix A.1 - A.4)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def frame_step(self, c: cython.int, st: cython.int) -> cython.void:
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
+        seq: cython.int = self.S[F + F_SEQ]
+        kind: cython.int = self.S[F + F_KIND]
+        old: cython.bint = self.v_ct_windows == CT_WIN_OLD
+        if st == ST_SWAPGS:
+            # A.1 (1), A.2 (1): swapgs to the kernel GS
+            self.S[C + C_GS_USER] = 0
+            if seq == SEQ_SYSCALL and self.v_ct_windows != CT_WIN_CLOSED:
+                self.S[F + F_PHASE] = ST_OLD_IRQ_ENABLE
+            else:
+                self.S[F + F_PHASE] = ST_USER_EXIT
+        elif st == ST_OLD_IRQ_ENABLE:
+            # old syscall entry (and do_fast_syscall_32 before 9999c8c01f34): IRQs on early
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = ST_GET_USER
+        elif st == ST_GET_USER:
+            # do_fast_syscall_32: get_user() of the vDSO-saved EBP, before user_exit
+            self.S[F + F_PHASE] = ST_USER_EXIT
+        elif st == ST_USER_EXIT:
+            # enter_from_user_mode() / irqentry_enter_from_user_mode(): user_exit_irqoff()
+            if seq == SEQ_SYSCALL:
+                nxt: cython.int = PH_BODY if old else ST_SYSCALL_IRQ_ENABLE
+                if nxt == PH_BODY:
+                    self.ct_call(c, F, CT_KERNEL, True, ST_SYSCALL_IRQ_ENABLE)
+                    self.S[F + F_CT_NEXT] = PH_BODY if self.S[F + F_PHASE] == ST_CT_CHANGE else PH_BODY
+                    if self.S[F + F_PHASE] != ST_CT_CHANGE:
+                        self.S[F + F_PHASE] = PH_BODY
+                else:
+                    self.ct_call(c, F, CT_KERNEL, True, ST_SYSCALL_IRQ_ENABLE)
+            else:
+                cond: cython.bint = True
+                if self.v_ct_decide != CT_DECIDE_CS:
+                    cond = self.soft_prev(c, F)
+                self.ct_call(c, F, CT_KERNEL, cond, ST_PKS_SAVE)
+        elif st == ST_CT_CHANGE:
+            self.st_ct_change(c, F)
+        elif st == ST_SYSCALL_IRQ_ENABLE:
+            # A.1 (3): instrumentation_begin(); local_irq_enable()
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = PH_BODY
+            self.enter_body(c, F)
+        elif st == ST_IRQENTRY_KERNEL:
+            self.st_irqentry_kernel(c, t, F)
+        elif st == ST_PKS_SAVE:
+            self.st_pks_save(c, t, F)
+            self.S[F + F_PHASE] = PH_BODY if seq == SEQ_NMI else ST_ENTRY_BY_KIND
+            if seq == SEQ_NMI:
+                self.enter_body(c, F)
+        elif st == ST_ENTRY_BY_KIND:
+            self.st_entry_by_kind(c, t, F)
+        elif st == ST_NMI_SWAPGS:
+            # paranoid_entry: swapgs iff GSBASE is the user's (read by RDMSR, not from CS)
+            if self.S[C + C_GS_USER]:
+                self.S[C + C_GS_USER] = 0
+                self.S[F + F_GS_SWAPPED] = 1
+            self.S[F + F_PHASE] = ST_NMI_ENTER
+        elif st == ST_NMI_ENTER:
+            # irqentry_nmi_enter(): __nmi_enter(); rcu_nmi_enter() (ct_nmi_enter)
+            self.S[C + C_NMI] += 1
+            self.S[C + C_RCU_NMI] += 1
+            self.S[F + F_PHASE] = ST_PKS_SAVE
+        elif st == ST_IRQ_EXIT:
+            self.st_irq_exit(c, F)
+        elif st == ST_SOFTIRQ_END:
+            # __do_softirq() done: softirq count -1, IRQs off again
+            self.S[C + C_SOFTIRQ] -= 1
+            self.S[C + C_IF] = 0
+            self.S[F + F_SOFTIRQ] = 0
+            self.S[F + F_PHASE] = ST_PKS_RESTORE
+        elif st == ST_PKS_RESTORE:
+            self.st_pks_restore(c, t, F)
+            if seq == SEQ_USER:
+                self.S[F + F_PHASE] = ST_OLD_WORK if old else ST_EXIT_LOOP
+            elif seq == SEQ_KERNEL:
+                self.S[F + F_PHASE] = ST_IRQENTRY_EXIT_KERNEL
+            else:
+                self.S[F + F_PHASE] = ST_NMI_EXIT
+        elif st == ST_EXIT_PREPARE:
+            # syscall_exit_to_user_mode_prepare(); local_irq_disable_exit_to_user()
+            self.S[C + C_IF] = 0
+            self.S[F + F_PHASE] = ST_EXIT_LOOP
+        elif st == ST_EXIT_LOOP:
+            self.st_exit_loop(c, t, F)
+        elif st == ST_EXIT_SCHEDULE:
+            # exit_to_user_mode_loop(): schedule(); back to the loop check on resume
+            self.note_schedule(c)
+            self.start_switch(c, -1, TS_RUNNABLE, ST_OLD_WORK if old else ST_EXIT_LOOP, 0)
+        elif st == ST_EXIT_FPU:
+            self.st_exit_fpu(c, t, F)
+            self.S[F + F_PHASE] = ST_SWAPGS_EXIT if old else ST_USER_ENTER
+        elif st == ST_USER_ENTER:
+            # exit_to_user_mode(): user_enter_irqoff()
+            cond = True
+            if seq == SEQ_USER and self.v_ct_decide == CT_DECIDE_SOFT:
+                cond = self.S[F + F_CT_PREV] == CT_USER
+            self.ct_call(c, F, CT_USER, cond, ST_SWAPGS_EXIT)
+        elif st == ST_SWAPGS_EXIT:
+            self.S[C + C_GS_USER] = 1
+            self.S[F + F_PHASE] = ST_SYSRET
+        elif st == ST_SYSRET:
+            # sysret / iret to user: the return-to-user point
+            self.pop(c, t)
+            self.returned_to_user(c, t)
+        elif st == ST_OLD_WORK:
+            self.st_old_work(c, t, F)
+        elif st == ST_OLD_USER_ENTER:
+            cond = True
+            if seq == SEQ_USER and self.v_ct_decide == CT_DECIDE_SOFT:
+                cond = self.S[F + F_CT_PREV] == CT_USER
+            self.ct_call(c, F, CT_USER, cond, ST_OLD_IRQ_DISABLE)
+        elif st == ST_OLD_IRQ_DISABLE:
+            self.S[C + C_IF] = 0
+            self.S[F + F_PHASE] = ST_OLD_RECHECK
+        elif st == ST_OLD_RECHECK:
+            # old asm exit: re-check the work flags with IRQs off
+            if self.S[C + C_NEED_RESCHED] or self.S[T + T_SIGPENDING]:
+                self.S[C + C_IF] = 1
+                self.S[F + F_PHASE] = ST_OLD_USER_EXIT
+            else:
+                self.S[F + F_PHASE] = ST_EXIT_FPU
+        elif st == ST_OLD_USER_EXIT:
+            self.ct_call(c, F, CT_KERNEL, True, ST_OLD_WORK)
+        elif st == ST_IRQENTRY_EXIT_KERNEL:
+            self.st_irqentry_exit_kernel(c, t, F)
+        elif st == ST_SOFT_USER_ENTER:
+            # exception_exit(prev_ctx): back to the saved state on the CPU it now runs on
+            self.ct_call(c, F, CT_USER, self.S[F + F_CT_PREV] == CT_USER, ST_IRET)
+        elif st == ST_IRET:
+            self.pop(c, t)
+            self.frame_popped(c, t, F)
+        elif st == ST_NMI_EXIT:
+            # irqentry_nmi_exit(): rcu_nmi_exit(); __nmi_exit()
+            self.S[C + C_RCU_NMI] -= 1
+            self.S[C + C_NMI] -= 1
+            self.S[F + F_PHASE] = ST_NMI_SWAPGS_EXIT
+        elif st == ST_NMI_SWAPGS_EXIT:
+            if self.S[F + F_GS_SWAPPED]:
+                self.S[C + C_GS_USER] = 1
+            self.S[F + F_PHASE] = ST_NMI_IRET
+        elif st == ST_NMI_IRET:
+            self.pop(c, t)
+            self.frame_popped(c, t, F)
+            if self.S[F + F_KIND] == FK_NMI:
+                latched: cython.bint = self.S[C + C_NMI_STATE] == NMI_LATCHED
+                self.S[C + C_NMI_STATE] = NMI_NOT_RUNNING
+                if latched:
+                    # exc_nmi: nmi_restart -- the latched NMI runs right after the iret
+                    self.push(c, FK_NMI)
+        elif st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
+            self.signal_step(c, t, F, st)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_irqentry_kernel(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """A.3 (1) irqentry_enter(), kernel path (kernel/entry/common.c)."""
+        C: cython.int = self.cpu(c)
+        kind: cython.int = self.S[F + F_KIND]
+        T: cython.int = self.task(t)
+        # "Checking for rcu_is_watching() here would prevent the nesting interrupt to invoke
+        # rcu_irq_enter()": in idle it is unconditional.
+        if self.S[T + T_KIND] == K_IDLE and self.S[T + T_DEPTH] == 1:
+            self.S[C + C_RCU_IRQ] += 1
+            self.S[F + F_EXIT_RCU] = 1
+        elif self.v_ct_old_irq and kind == FK_IRQ:
+            # old irq_enter(): rcu_irq_enter() around every irq from kernel
+            self.S[C + C_RCU_IRQ] += 1
+            self.S[F + F_RCU_IRQ] = 1
+        if self.v_ct_decide != CT_DECIDE_CS:
+            # exception_enter(): soft tracking leaves USER whatever CS says
+            self.ct_call(c, F, CT_KERNEL, self.soft_prev(c, F), ST_PKS_SAVE)
+        else:
+            self.S[F + F_PHASE] = ST_PKS_SAVE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_entry_by_kind(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """A.2 (4) / A.3 (3): the handler's own first step."""
+        C: cython.int = self.cpu(c)
+        kind: cython.int = self.S[F + F_KIND]
+        if kind == FK_PF:
+            # do_user_addr_fault(): local_irq_enable() if the interrupted context had IF=1
+            self.S[C + C_IF] = 1 if self.S[F + F_FROM_USER] else self.S[F + F_IRQ_IF]
+        elif kind == FK_GP:
+            # exc_general_protection(): try_fixup_enqcmd_gp() with IRQs off, else
+            # cond_local_irq_enable() and SIGSEGV
+            if self.try_fixup_enqcmd_gp(c, t):
+                pass
+            else:
+                self.S[C + C_IF] = self.S[F + F_IRQ_IF]
+                self.S[F + F_SIGSEGV] = 1
+        elif kind == FK_IRQ:
+            # irq_enter_rcu(): hardirq count +1; the handler runs with IRQs off
+            self.S[C + C_HARDIRQ] += 1
+            if self.S[F + F_IRQ_KIND] == IRQ_TIMER:
+                self.S[C + C_NEED_RESCHED] = 1   # the tick's scheduler_tick() -> resched_curr()
+        elif kind == FK_VMALLOC:
+            pass                            # vmalloc_fault(): noinstr, IF stays 0
+        else:
+            # #DB / #BP / #MC from user: interrupt-like, IRQs on
+            self.S[C + C_IF] = 1
+        self.S[F + F_PHASE] = PH_BODY
+        self.enter_body(c, F)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def try_fixup_enqcmd_gp(self, c: cython.int, t: cython.int) -> cython.bint:
+        """A.8 (pasid=final, arch/x86/kernel/traps.c): load the mm's PASID on demand."""
+        T: cython.int = self.task(t)
+        mm: cython.int = self.S[T + T_MM]
+        if mm < 0 or self.S[MM_BASE + mm * MM_SIZE + MM_PASID] < 0 or self.S[T + T_PASID_ACT]:
+            return False
+        self.S[self.cpu(c) + C_PASID] = self.S[MM_BASE + mm * MM_SIZE + MM_PASID]
+        self.S[T + T_PASID_ACT] = 1
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def enter_body(self, c: cython.int, F: cython.int) -> cython.void:
+        """A handler body starts: pks_handler_init (every handler body starts with PKS_INIT)."""
+        if self.S[F + F_KIND] != FK_SYSCALL and self.S[F + F_KIND] != FK_VMALLOC:
+            if self.S[self.cpu(c) + C_PKRS] != PKS_INIT:
+                self.fail(O_PKS_HANDLER_INIT, PKS_INIT, self.S[self.cpu(c) + C_PKRS])
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_pks_save(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """pks_save_pt_regs() (pks=ptregs, kernel-notes 1d "Final design" 5): record the MSR,
+        thread.pkrs and the refcount in the frame, then give the handler PKS_INIT."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        self.S[F + F_SAVE_PKRS] = self.S[C + C_PKRS_CACHE]
+        self.S[F + F_SAVE_TPKRS] = self.S[T + T_THREAD_PKRS]
+        self.S[F + F_SAVE_REF] = self.S[T + T_PKS_REF]
+        self.S[F + F_PKS_SAVED] = 1
+        self.S[T + T_THREAD_PKRS] = PKS_INIT
+        self.S[T + T_PKS_REF] = 0
+        self.pks_write_pkrs(c, PKS_INIT)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_pks_restore(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """pks_restore_pt_regs(): thread.pkrs, refcount and MSR from the frame."""
+        T: cython.int = self.task(t)
+        if self.S[F + F_PKS_SAVED]:
+            self.S[T + T_THREAD_PKRS] = self.S[F + F_SAVE_TPKRS]
+            self.S[T + T_PKS_REF] = self.S[F + F_SAVE_REF]
+            self.pks_write_pkrs(c, self.S[T + T_THREAD_PKRS])
+            self.S[F + F_PKS_SAVED] = 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pks_write_pkrs(self, c: cython.int, v: cython.int) -> cython.void:
+        """pks_write_pkrs(): WRMSR only when the per-CPU cache differs."""
+        C: cython.int = self.cpu(c)
+        if self.S[C + C_PKRS_CACHE] != v:
+            self.S[C + C_PKRS_CACHE] = v
+            self.S[C + C_PKRS] = v
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_irq_exit(self, c: cython.int, F: cython.int) -> cython.void:
+        """A.2/A.3 exit (1): irq_exit_rcu(): hardirq -1; run softirqs if raised and not
+        already in interrupt context (invoke_softirq())."""
+        C: cython.int = self.cpu(c)
+        self.S[C + C_HARDIRQ] -= 1
+        if (self.S[F + F_SOFTIRQ_RAISED] and self.S[C + C_SOFTIRQ] == 0 and self.S[C + C_HARDIRQ] == 0
+                and self.S[C + C_NMI] == 0):
+            self.S[F + F_SOFTIRQ_RAISED] = 0
+            self.S[F + F_SOFTIRQ] = 1
+            self.S[C + C_SOFTIRQ] += 1
+            self.S[C + C_IF] = 1                 # __do_softirq(): local_irq_enable()
+            self.S[F + F_PHASE] = PH_BODY
+        else:
+            self.S[F + F_PHASE] = ST_PKS_RESTORE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_exit_loop(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """A.1 exit (2): exit_to_user_mode_loop() work check (kernel/entry/common.c)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        if self.S[C + C_NEED_RESCHED]:
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
+        elif self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]:
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
+        else:
+            self.S[C + C_IF] = 0
+            self.S[F + F_PHASE] = ST_EXIT_FPU
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_old_work(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """Old exit work, IRQs on: schedule and signals only (TIF_NEED_FPU_LOAD is not work)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        self.S[C + C_IF] = 1
+        if self.S[C + C_NEED_RESCHED]:
+            self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
+        elif self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]:
+            self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
+        else:
+            self.S[F + F_PHASE] = ST_OLD_USER_ENTER
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_exit_fpu(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """A.1 exit (3) arch_exit_to_user_mode_prepare(): switch_fpu_return()."""
+        T: cython.int = self.task(t)
+        if self.S[T + T_NEED_FPU_LOAD]:
+            self.fpregs_restore_userregs(c, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def fpregs_restore_userregs(self, c: cython.int, t: cython.int) -> cython.void:
+        """arch/x86/kernel/fpu/context.h: XRSTOR from fpstate unless fpregs_state_valid;
+        PKRU is excluded under pkru=thread (30a304a13873)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        if not (self.S[C + C_OWNER] == t and self.S[T + T_LAST_CPU] == c):
+            self.S[C + C_FPU] = self.S[T + T_FPS_FPU]
+            self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+            self.S[C + C_OWNER] = t
+            self.S[T + T_LAST_CPU] = c
+        self.S[T + T_NEED_FPU_LOAD] = 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def returned_to_user(self, c: cython.int, t: cython.int) -> cython.void:
+        """The return-to-user point (after sysret/iret to user)."""
+        mm: cython.int = self.S[self.task(t) + T_MM]
+        if mm >= 0:
+            self.S[MM_BASE + mm * MM_SIZE + MM_CPUS] |= 1 << c
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def frame_popped(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """pks_restore: after a frame's exit, PKRS, thread.pkrs and the refcount are back."""
+        T: cython.int = self.task(t)
+        if self.S[self.cpu(c) + C_PKRS] != self.S[F + F_ENTRY_PKRS]:
+            self.fail(O_PKS_RESTORE, self.S[F + F_ENTRY_PKRS], self.S[self.cpu(c) + C_PKRS])
+        elif self.S[T + T_THREAD_PKRS] != self.S[F + F_ENTRY_TPKRS]:
+            self.fail(O_PKS_RESTORE, self.S[F + F_ENTRY_TPKRS], self.S[T + T_THREAD_PKRS])
+        elif self.S[T + T_PKS_REF] != self.S[F + F_ENTRY_REF]:
+            self.fail(O_PKS_RESTORE, self.S[F + F_ENTRY_REF], self.S[T + T_PKS_REF])
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_irqentry_exit_kernel(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """A.3 exit (3): irqentry_exit() to kernel: rcu_irq_exit() if it entered RCU (no
+        preemption then); else irqentry_exit_cond_resched() when the interrupted IF=1."""
+        C: cython.int = self.cpu(c)
+        after: cython.int = ST_SOFT_USER_ENTER if self.v_ct_decide == CT_DECIDE_SOFT else ST_IRET
+        if self.S[F + F_EXIT_RCU]:
+            self.S[C + C_RCU_IRQ] -= 1
+            self.S[F + F_EXIT_RCU] = 0
+            self.S[F + F_PHASE] = after
+            return
+        if self.S[F + F_RCU_IRQ]:
+            self.S[C + C_RCU_IRQ] -= 1           # old irq_exit(): rcu_irq_exit() before preemption
+            self.S[F + F_RCU_IRQ] = 0
+        if (self.S[F + F_IRQ_IF] == 1 and self.preempt_count(c) == 0 and self.S[C + C_NEED_RESCHED]
+                and self.S[C + C_HARDIRQ] == 0):
+            # preempt_schedule_irq(): resumes here, then goes on with the exit
+            self.start_switch(c, -1, TS_RUNNABLE, after, 0)
+        else:
+            self.S[F + F_PHASE] = after
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def signal_step(self, c: cython.int, t: cython.int, F: cython.int, st: cython.int) -> cython.void:
+        """A.6 signal delivery (arch/x86/kernel/signal.c, fpu/signal.c)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        old: cython.bint = self.v_ct_windows == CT_WIN_OLD
+        if st == ST_SIG_PREPARE_PKRU:
+            self.S[T + T_WINDOW] += 1
+            self.S[F + F_PHASE] = ST_SIG_LOCK
+        elif st == ST_SIG_LOCK:
+            self.S[C + C_SOFTIRQ] += 1           # fpregs_lock(): local_bh_disable()
+            self.S[F + F_PHASE] = ST_SIG_RESTORE
+        elif st == ST_SIG_RESTORE:
+            if self.S[T + T_NEED_FPU_LOAD]:
+                self.fpregs_restore_userregs(c, t)
+            self.S[F + F_PHASE] = ST_SIG_XSAVE
+        elif st == ST_SIG_XSAVE:
+            n: cython.int = self.S[T + T_NSIG]
+            if n < MAX_SIG:
+                G: cython.int = T + T_SIGFRAMES + n * SIG_SIZE
+                self.S[G + 0] = self.S[C + C_FPU]
+                self.S[G + 3] = self.S[T + T_L_FPU]
+                self.S[G + 4] = self.S[T + T_L_PKRU]
+                self.S[G + 5] = self.S[T + T_L_PASID]
+            self.S[T + T_NSIG] = n + 1 if n < MAX_SIG else n
+            self.S[F + F_PHASE] = ST_SIG_UNLOCK
+        elif st == ST_SIG_UNLOCK:
+            self.S[C + C_SOFTIRQ] -= 1
+            self.S[F + F_PHASE] = ST_SIG_UPDATE_PKRU
+        elif st == ST_SIG_UPDATE_PKRU:
+            self.S[F + F_PHASE] = ST_SIG_CLEAR_USER_STATES
+        else:
+            # fpu__clear_user_states(): init user state in the registers; L pushed and reset
+            self.S[C + C_FPU] = 0
+            self.S[C + C_OWNER] = t
+            self.S[T + T_LAST_CPU] = c
+            self.S[T + T_NEED_FPU_LOAD] = 0
+            self.S[T + T_L_FPU] = 0
+            self.S[T + T_SIGPENDING] = 0
+            self.S[F + F_SIGSEGV] = 0
+            self.S[T + T_WINDOW] -= 1
+            self.S[F + F_PHASE] = ST_OLD_WORK if old else ST_EXIT_LOOP
+
+    # ----------------------------------------------------------------------------------------
+    # Context switch (A.5)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def start_switch(self, c: cython.int, want: cython.int, prev_state: cython.int,
+                     resume: cython.int, resume_if: cython.int) -> cython.void:
+        """schedule(): IF=0 at once; the switch's steps become the CPU's pending steps.
+        The caller's top frame resumes at `resume` with IF `resume_if`."""
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
+        self.S[F + F_PHASE] = resume
+        self.S[T + T_RESUME_IF] = resume_if
+        self.S[T + T_STATE] = prev_state
+        self.S[C + C_IF] = 0
+        self.S[C + C_SW_STEP] = SW_PICK
+        self.S[C + C_SW_PREV] = t
+        self.S[C + C_SW_NEXT] = want
+        self.S[C + C_SW_DEPTH] = self.S[T + T_DEPTH]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def rq_remove(self, c: cython.int, t: cython.int) -> cython.bint:
+        C: cython.int = self.cpu(c)
+        n: cython.int = self.S[C + C_RQ_LEN]
+        i: cython.int
+        j: cython.int
+        for i in range(n):
+            if self.S[C + C_RQ + i] == t:
+                for j in range(i, n - 1):
+                    self.S[C + C_RQ + j] = self.S[C + C_RQ + j + 1]
+                self.S[C + C_RQ + n - 1] = 0
+                self.S[C + C_RQ_LEN] = n - 1
+                return True
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def rq_push(self, c: cython.int, t: cython.int) -> cython.void:
+        C: cython.int = self.cpu(c)
+        self.S[C + C_RQ + self.S[C + C_RQ_LEN]] = t
+        self.S[C + C_RQ_LEN] += 1
+        self.S[self.task(t) + T_CPU] = c
+        self.S[self.task(t) + T_STATE] = TS_RUNNABLE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def in_queue(self, c: cython.int, t: cython.int) -> cython.bint:
+        C: cython.int = self.cpu(c)
+        i: cython.int
+        for i in range(self.S[C + C_RQ_LEN]):
+            if self.S[C + C_RQ + i] == t:
+                return True
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def switch_step(self, c: cython.int, st: cython.int) -> cython.void:
+        C: cython.int = self.cpu(c)
+        prev: cython.int = self.S[C + C_SW_PREV]
+        P: cython.int = self.task(prev)
+        nxt: cython.int = self.S[C + C_SW_NEXT]
+        if st == SW_PICK:
+            # __schedule(): pick_next_task(); a runnable prev goes to the back of the queue
+            if self.S[P + T_STATE] == TS_RUNNABLE and self.S[P + T_KIND] != K_IDLE:
+                self.rq_push(c, prev)
+            if nxt < 0 or not self.rq_remove(c, nxt):
+                if self.S[C + C_RQ_LEN] > 0:
+                    nxt = self.S[C + C_RQ]
+                    self.rq_remove(c, nxt)
+                else:
+                    nxt = self.idle_of(c)
+            elif True:
+                pass
+            if nxt == prev:
+                self.S[P + T_STATE] = TS_RUNNING
+                self.S[C + C_SW_STEP] = SW_FINISH
+            else:
+                self.S[C + C_SW_STEP] = SW_FPU_PREPARE
+            self.S[C + C_SW_NEXT] = nxt
+        elif st == SW_FPU_PREPARE:
+            # switch_fpu_prepare(): a user task whose registers are live saves them (XSAVE)
+            if self.S[P + T_KIND] == K_USER and not self.S[P + T_NEED_FPU_LOAD]:
+                self.S[P + T_FPS_FPU] = self.S[C + C_FPU]
+                self.S[P + T_FPS_PASID] = self.S[C + C_PASID]
+                self.S[P + T_FPS_PASID_BV] = 1 if self.S[C + C_PASID] >= 0 else 0
+                self.S[P + T_LAST_CPU] = c
+            self.S[C + C_SW_STEP] = SW_PKRU_LOAD
+        elif st == SW_PKRU_LOAD:
+            # x86_pkru_load(prev, next)
+            N: cython.int = self.task(nxt)
+            self.S[P + T_THREAD_PKRU] = self.S[C + C_PKRU]
+            if self.S[C + C_PKRU] != self.S[N + T_THREAD_PKRU]:
+                self.S[C + C_PKRU] = self.S[N + T_THREAD_PKRU]
+                self.S[C + C_XINUSE_PKRU] = 1
+            self.S[C + C_SW_STEP] = SW_PKRS_LOAD
+        elif st == SW_PKRS_LOAD:
+            # x86_pkrs_load(next): pks_write_pkrs(next->thread.pkrs)
+            self.pks_write_pkrs(c, self.S[self.task(nxt) + T_THREAD_PKRS])
+            self.S[C + C_SW_STEP] = SW_CURRENT
+        elif st == SW_CURRENT:
+            # raw_cpu_write(current_task, next): prev's frames and IF stay with it
+            N = self.task(nxt)
+            self.S[C + C_CURR] = nxt
+            self.S[N + T_STATE] = TS_RUNNING
+            self.S[N + T_CPU] = c
+            self.S[C + C_SW_DEPTH] = self.S[N + T_DEPTH]
+            self.S[C + C_SW_STEP] = SW_FPU_FINISH
+        elif st == SW_FPU_FINISH:
+            # switch_fpu_finish(): set TIF_NEED_FPU_LOAD on next
+            self.S[self.task(nxt) + T_NEED_FPU_LOAD] = 1
+            self.S[C + C_SW_STEP] = SW_FINISH
+        else:
+            # finish_task_switch(): IF := next's saved IF; need_resched cleared
+            N = self.task(nxt)
+            self.S[C + C_SW_STEP] = 0
+            self.S[C + C_SW_PREV] = -1
+            self.S[C + C_SW_NEXT] = -1
+            self.S[C + C_SW_DEPTH] = 0
+            self.S[C + C_NEED_RESCHED] = 0
+            self.S[C + C_IF] = self.S[N + T_RESUME_IF]
+            if self.S[N + T_KIND] == K_IDLE:
+                self.S[C + C_CT] = CT_IDLE       # idle re-enters EQS: ct_idle_enter()
+            if nxt != prev and self.S[P + T_STATE] == TS_DEAD:
+                self.release_task(prev)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def release_task(self, t: cython.int) -> cython.void:
+        """A dead task's slot is freed once it is switched out (finish_task_switch)."""
+        T: cython.int = self.task(t)
+        mm: cython.int = self.S[T + T_MM]
+        if mm >= 0:
+            self.mm_put(mm)
+        self.init_task_slot(t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def mm_put(self, mm: cython.int) -> cython.void:
+        M: cython.int = MM_BASE + mm * MM_SIZE
+        self.S[M + MM_USERS] -= 1
+        if self.S[M + MM_USERS] == 0:
+            self.S[M + MM_PASID] = -1
+            self.S[M + MM_CPUS] = 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def mm_new(self) -> cython.int:
+        m: cython.int
+        for m in range(MAX_MM):
+            if self.S[MM_BASE + m * MM_SIZE + MM_USERS] == 0:
+                self.S[MM_BASE + m * MM_SIZE + MM_USERS] = 1
+                self.S[MM_BASE + m * MM_SIZE + MM_PASID] = -1
+                self.S[MM_BASE + m * MM_SIZE + MM_CPUS] = 0
+                return m
+        return -1
+
+    # ----------------------------------------------------------------------------------------
+    # Body operations with several steps (A.10)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def bodyop_step(self, c: cython.int, st: cython.int) -> cython.void:
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
+        if st == BO_CLONE_RESTORE:
+            if self.S[T + T_NEED_FPU_LOAD]:
+                self.fpregs_restore_userregs(c, t)
+            self.S[F + F_BODYOP_STEP] = BO_CLONE_XSAVE
+        elif st == BO_CLONE_XSAVE:
+            # save_fpregs_to_fpstate(dst_fpu), the PASID bit cleared
+            K: cython.int = self.task(self.S[F + F_BODYOP_ARG])
+            self.S[K + T_FPS_FPU] = self.S[C + C_FPU]
+            self.S[K + T_FPS_PKRU] = self.S[C + C_PKRU]
+            self.S[K + T_FPS_PKRU_BV] = self.S[C + C_XINUSE_PKRU]
+            self.S[K + T_FPS_PASID] = -1
+            self.S[K + T_FPS_PASID_BV] = 0
+            self.S[K + T_THREAD_PKRU] = self.S[C + C_PKRU]
+            self.S[F + F_BODYOP_STEP] = BO_CLONE_UNLOCK
+        else:
+            # fpregs_unlock(); wake_up_new_task(): the child waits at the back of the queue
+            self.S[C + C_SOFTIRQ] -= 1
+            self.S[T + T_WINDOW] -= 1
+            self.rq_push(c, self.S[F + F_BODYOP_ARG])
+            self.S[F + F_BODYOP] = BOP_NONE
+            self.S[F + F_BODYOP_STEP] = 0
+
+    # ----------------------------------------------------------------------------------------
+    # Events (SPEC 1.5): guard, then effect.  Each returns False when skipped.
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def in_body(self, c: cython.int) -> cython.int:
+        """The frame kind whose body the CPU is in with nothing pending, FK_BASE for a kthread
+        body, -1 otherwise (user mode, idle, a step pending)."""
+        t: cython.int = self.curr(c)
+        T: cython.int = self.task(t)
+        if self.pending(c) != 0:
+            return -1
+        if self.S[T + T_DEPTH] == 0:
+            return FK_BASE if self.S[T + T_KIND] == K_KTHREAD else -1
+        return self.S[self.top(t) + F_KIND]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def in_task_body(self, c: cython.int) -> cython.bint:
+        """syscall/pf/gp bodies and kthread bodies: task context."""
+        k: cython.int = self.in_body(c)
+        return k == FK_SYSCALL or k == FK_PF or k == FK_GP or k == FK_BASE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def in_kernel_body(self, c: cython.int) -> cython.bint:
+        """Any handler body except the empty vmalloc one, and kthread bodies."""
+        k: cython.int = self.in_body(c)
+        return k >= 0 and k != FK_VMALLOC
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def in_nmi_like(self, c: cython.int) -> cython.bint:
+        return self.S[self.cpu(c) + C_NMI] > 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def in_idle(self, c: cython.int) -> cython.bint:
+        t: cython.int = self.curr(c)
+        T: cython.int = self.task(t)
+        return (self.S[T + T_KIND] == K_IDLE and self.S[T + T_DEPTH] == 0 and self.pending(c) == 0)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def sleepable(self, c: cython.int) -> cython.bint:
+        """A sleepable task context: syscall/pf/gp or kthread body, preempt count 0, IF=1."""
+        return (self.in_task_body(c) and self.preempt_count(c) == 0
+                and self.S[self.cpu(c) + C_IF] == 1)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def idle_exit_eqs(self, c: cython.int) -> cython.void:
+        """ct_idle_exit(): idle leaves RCU's extended quiescent state."""
+        if self.S[self.cpu(c) + C_CT] == CT_IDLE:
+            self.S[self.cpu(c) + C_CT] = CT_KERNEL
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def task_arg_ok(self, t: cython.int) -> cython.bint:
+        return t >= 0 and t < self.S[G_NUSER] + self.S[G_NKTHREAD]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def injected(self, c: cython.int, op: cython.int, arg: cython.int) -> cython.int:
+        """Injected events: they land between two micro-steps, at the current point.
+        Returns 0 skipped, 1 ran, 2 held (irq with IF=0, or a latched NMI)."""
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        if op == OP_IRQ:
+            if self.S[C + C_IF] == 1:
+                F: cython.int = self.push(c, FK_IRQ)
+                self.S[F + F_IRQ_KIND] = arg
+                return 1
+            if arg == IRQ_TIMER:
+                if self.S[C + C_PEND_TIMER]:
+                    return 0
+                self.S[C + C_PEND_TIMER] = 1
+            else:
+                if self.S[C + C_PEND_DEV]:
+                    return 0
+                self.S[C + C_PEND_DEV] = 1
+            return 2
+        if op == OP_NMI:
+            if self.S[C + C_NMI_STATE] == NMI_EXECUTING:
+                self.S[C + C_NMI_STATE] = NMI_LATCHED
+                return 2
+            if self.S[C + C_NMI_STATE] == NMI_LATCHED:
+                return 0
+            self.push(c, FK_NMI)
+            return 1
+        if op == OP_MCE:
+            if self.S[C + C_IN_MCE]:
+                return 0
+            self.push(c, FK_MCE)
+            return 1
+        if op == OP_DB:
+            if self.S[C + C_DR7_OFF] > 0:
+                return 0
+            self.push(c, FK_DB)
+            return 1
+        st: cython.int = self.next_step(c)
+        if op == OP_BP:
+            # int3 lands only in instrumentable text (kprobes are not allowed in noinstr)
+            if not (self.user_mode(c) or (st >= 0 and self.step_is_instr(c, st))
+                    or (st < 0 and self.in_kernel_body(c))):
+                return 0
+            self.push(c, FK_BP)
+            return 1
+        if op == OP_UACCESS_FAULT:
+            ok: cython.bint = st >= 0 and self.step_touches_umem(c, st)
+            if st < 0:
+                k: cython.int = self.in_body(c)
+                ok = k == FK_SYSCALL or k == FK_PF or k == FK_GP or k == FK_NMI or (
+                    k == FK_BASE and self.S[T + T_MM] >= 0)
+            if not ok:
+                return 0
+            self.push(c, FK_PF)
+            return 1
+        if op == OP_VMALLOC_FAULT:
+            # pre-5.8: any kernel step or body touching kernel memory, with the kernel GS
+            if self.v_ct_windows != CT_WIN_OLD or self.user_mode(c) or self.S[C + C_GS_USER]:
+                return 0
+            if st < 0 and self.in_idle(c) and self.S[C + C_CT] == CT_IDLE:
+                return 0
+            self.push(c, FK_VMALLOC)
+            return 1
+        return 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def body_event(self, c: cython.int, op: cython.int, arg: cython.int) -> cython.bint:
+        """Every event that is not injected, after the CPU's pending steps have run."""
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        k: cython.int = self.in_body(c)
+        if op == OP_SYSCALL or op == OP_USER_FAULT:
+            if not self.user_mode(c):
+                return False
+            self.push(c, FK_SYSCALL if op == OP_SYSCALL else FK_PF)
+            return True
+        if op == OP_RET:
+            if k < 0 or k == FK_BASE:
+                return False
+            F: cython.int = self.top(t)
+            if self.S[F + F_KMAPS] > 0 or self.S[F + F_KFPU]:
+                return False
+            if self.S[F + F_SOFTIRQ]:
+                self.S[F + F_PHASE] = ST_SOFTIRQ_END
+            elif k == FK_SYSCALL:
+                self.S[F + F_PHASE] = ST_OLD_WORK if self.v_ct_windows == CT_WIN_OLD \
+                    else ST_EXIT_PREPARE
+            elif k == FK_IRQ:
+                self.S[F + F_PHASE] = ST_IRQ_EXIT
+            else:
+                self.S[F + F_PHASE] = ST_PKS_RESTORE
+            return True
+        if op == OP_SLEEP:
+            if not self.sleepable(c):
+                return False
+            self.note_instr(c)
+            self.note_schedule(c)
+            self.start_switch(c, -1, TS_SLEEPING, PH_BODY, 1)
+            return True
+        if op == OP_YIELD:
+            idle: cython.bint = self.in_idle(c)
+            if not (idle or self.sleepable(c)):
+                return False
+            if arg >= 0 and not self.in_queue(c, arg):
+                return False
+            if arg < 0 and self.S[C + C_RQ_LEN] == 0:
+                return False
+            if idle:
+                self.idle_exit_eqs(c)
+            self.note_instr(c)
+            self.note_schedule(c)
+            self.start_switch(c, arg, TS_RUNNABLE, PH_BODY, 1)
+            return True
+        if op == OP_WAKE or op == OP_MIGRATE:
+            idle = self.in_idle(c)
+            if not (idle or self.in_kernel_body(c)) or self.in_nmi_like(c):
+                return False
+            if not self.task_arg_ok(arg):
+                return False
+            A: cython.int = self.task(arg)
+            if op == OP_WAKE:
+                if self.S[A + T_STATE] != TS_SLEEPING:
+                    return False
+            else:
+                if (self.S[A + T_STATE] != TS_RUNNABLE or self.S[A + T_MIGRATE_DISABLE] > 0
+                        or self.S[A + T_CPU] == c):
+                    return False
+            self.idle_body_op(c, idle)
+            if op == OP_MIGRATE:
+                self.rq_remove(self.S[A + T_CPU], arg)
+            self.rq_push(c, arg)
+            return True
+        if op == OP_KILL:
+            if not self.in_kernel_body(c) or self.in_nmi_like(c):
+                return False
+            if not self.task_arg_ok(arg):
+                return False
+            A = self.task(arg)
+            if (self.S[A + T_KIND] != K_USER or self.S[A + T_STATE] == TS_FREE
+                    or self.S[A + T_STATE] == TS_DEAD or self.S[A + T_SIGPENDING]):
+                return False
+            self.note_instr(c)
+            self.S[A + T_SIGPENDING] = 1
+            return True
+        if op == OP_RAISE_SOFTIRQ:
+            if k != FK_IRQ or self.S[self.top(t) + F_SOFTIRQ]:
+                return False
+            self.note_instr(c)
+            self.S[self.top(t) + F_SOFTIRQ_RAISED] = 1
+            return True
+        if op == OP_USE_MM:
+            if k != FK_BASE or self.S[T + T_MM] >= 0 or not self.task_arg_ok(arg):
+                return False
+            A = self.task(arg)
+            if self.S[A + T_KIND] != K_USER or self.S[A + T_MM] < 0:
+                return False
+            self.note_instr(c)
+            self.S[T + T_MM] = self.S[A + T_MM]
+            self.S[MM_BASE + self.S[A + T_MM] * MM_SIZE + MM_USERS] += 1
+            return True
+        if op == OP_UNUSE_MM:
+            if k != FK_BASE or self.S[T + T_MM] < 0:
+                return False
+            self.note_instr(c)
+            self.mm_put(self.S[T + T_MM])
+            self.S[T + T_MM] = -1
+            return True
+        if k != FK_SYSCALL:
+            return False
+        # syscall bodies
+        if op == OP_FORK or op == OP_CLONE:
+            return self.ev_fork(c, t, op == OP_CLONE)
+        if op == OP_EXEC:
+            self.note_instr(c)
+            mm: cython.int = self.mm_new()
+            if mm < 0:
+                return False
+            self.mm_put(self.S[T + T_MM])
+            self.S[T + T_MM] = mm
+            # fpu_flush_thread(): init fpstate, invalidate; pkru_flush_thread(); PKS reset
+            self.S[T + T_FPS_FPU] = 0
+            self.S[T + T_FPS_PASID] = -1
+            self.S[T + T_FPS_PASID_BV] = 0
+            self.S[T + T_LAST_CPU] = -1
+            self.S[T + T_NEED_FPU_LOAD] = 1
+            self.S[T + T_THREAD_PKRS] = PKS_INIT
+            self.S[T + T_PASID_ACT] = 0
+            self.S[T + T_L_FPU] = 0
+            self.S[T + T_L_PKRU] = INIT_PKRU
+            self.S[T + T_L_PASID] = 0
+            self.S[T + T_NSIG] = 0
+            return True
+        if op == OP_EXIT:
+            self.note_instr(c)
+            self.note_schedule(c)
+            self.start_switch(c, -1, TS_DEAD, PH_BODY, 0)
+            return True
+        if op == OP_PASID_BIND:
+            self.note_instr(c)
+            mm = self.S[T + T_MM]
+            if self.S[MM_BASE + mm * MM_SIZE + MM_PASID] >= 0:
+                return False
+            self.S[MM_BASE + mm * MM_SIZE + MM_PASID] = mm + 1
+            return True
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def idle_body_op(self, c: cython.int, idle: cython.bint) -> cython.void:
+        """The idle loop leaves EQS for the operation and re-enters it afterwards."""
+        if idle:
+            self.idle_exit_eqs(c)
+            self.note_instr(c)
+            self.S[self.cpu(c) + C_CT] = CT_IDLE
+        else:
+            self.note_instr(c)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ev_fork(self, c: cython.int, t: cython.int, thread: cython.bint) -> cython.bint:
+        """fork/clone: copy_process() with fpu_clone() (A.10) as a body operation."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        child: cython.int = -1
+        i: cython.int
+        for i in range(self.S[G_NUSER]):
+            if self.S[self.task(i) + T_STATE] == TS_FREE:
+                child = i
+                break
+        if child < 0:
+            return False
+        mm: cython.int = self.S[T + T_MM]
+        if not thread:
+            mm = self.mm_new()
+            if mm < 0:
+                return False
+        else:
+            self.S[MM_BASE + mm * MM_SIZE + MM_USERS] += 1
+        self.note_instr(c)
+        K: cython.int = self.task(child)
+        self.S[K + T_STATE] = TS_NEW
+        self.S[K + T_KIND] = K_USER
+        self.S[K + T_MM] = mm
+        self.S[K + T_CPU] = c
+        self.S[K + T_NEED_FPU_LOAD] = 1
+        self.S[K + T_LAST_CPU] = -1
+        self.S[K + T_THREAD_PKRS] = PKS_INIT
+        self.S[K + T_PASID_ACT] = 0
+        self.S[K + T_RESUME_IF] = 0
+        self.S[K + T_L_FPU] = self.S[T + T_L_FPU]
+        self.S[K + T_L_PKRU] = self.S[T + T_L_PKRU]
+        self.S[K + T_L_PASID] = 0
+        # ret_from_fork: a copy of the parent's syscall frame whose exit is pending
+        self.S[K + T_DEPTH] = 1
+        src: cython.int = self.top(t)
+        dst: cython.int = self.frame(child, 1)
+        for i in range(FRAME_SIZE):
+            self.S[dst + i] = self.S[src + i]
+        self.S[dst + F_PHASE] = ST_OLD_WORK if self.v_ct_windows == CT_WIN_OLD else ST_EXIT_PREPARE
+        self.S[dst + F_KMAPS] = 0
+        self.S[dst + F_KFPU] = 0
+        self.S[dst + F_ENTRY_TPKRS] = PKS_INIT
+        self.S[dst + F_ENTRY_PKRS] = PKS_INIT
+        self.S[dst + F_ENTRY_REF] = 0
+        self.S[dst + F_SAVE_TPKRS] = PKS_INIT
+        self.S[dst + F_SAVE_PKRS] = PKS_INIT
+        self.S[dst + F_SAVE_REF] = 0
+        # fpu_clone (1): fpregs_lock(); the rest is pending
+        F: cython.int = self.top(t)
+        self.S[C + C_SOFTIRQ] += 1
+        self.S[T + T_WINDOW] += 1
+        self.S[F + F_BODYOP] = BOP_FPU_CLONE
+        self.S[F + F_BODYOP_STEP] = BO_CLONE_RESTORE
+        self.S[F + F_BODYOP_ARG] = child
+        return True
+
+    # ----------------------------------------------------------------------------------------
+    # Driving
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def event(self, c: cython.int, op: cython.int, arg: cython.int) -> cython.bint:
+        """Run one event on CPU c.  Returns True when the program must stop (a violation)."""
+        r: cython.int
+        if op == OP_STEP:
+            if self.pending(c) == 0:
+                self.record(TR_SKIP, c, op)
+                return False
+            return self.run_one(c)
+        if (op == OP_IRQ or op == OP_NMI or op == OP_MCE or op == OP_DB or op == OP_BP
+                or op == OP_UACCESS_FAULT or op == OP_VMALLOC_FAULT):
+            r = self.injected(c, op, arg)
+            if r == 0:
+                self.record(TR_SKIP, c, op)
+                return False
+            self.record(TR_EVENT if r == 1 else (TR_IRQ_HELD if op == OP_IRQ else
+                                                 TR_NMI_LATCHED), c, op)
+            return self.after(c, -1)
+        if self.run_pending(c):
+            return True
+        if not self.body_event(c, op, arg):
+            self.record(TR_SKIP, c, op)
+            return False
+        self.record(TR_EVENT, c, op)
+        return self.after(c, -1)
+
+    def run(self, events, start: cython.int = 0) -> cython.int:
+        """Run flat (cpu, opcode, arg) triples from the current state.  Returns the index of
+        the violating event, or -1.  Events naming a CPU outside the configuration are
+        skipped (the parser never produces them)."""
+        ev: cython.int[:] = events
+        n: cython.int = ev.shape[0] // 3
+        i: cython.int
+        c: cython.int
+        ncpu: cython.int = self.S[G_NCPU]
+        for i in range(start, n):
+            if self.S[G_VIOL] != 0:
+                return self.S[G_VIOL_EVENT]
+            self.S[G_EVENT] = i
+            c = ev[3 * i]
+            if c < 0 or c >= ncpu:
+                continue
+            if self.event(c, ev[3 * i + 1], ev[3 * i + 2]):
+                return i
+        return -1
+
+    def pending_step(self, c: cython.int) -> int:
+        """The next micro-step pending on CPU c, or -1 (for tools and tests)."""
+        return self.next_step(c)
+
+    # ----------------------------------------------------------------------------------------
+    # The debug type invariant (SPEC 1.3), checked after every micro-step when self.debug.
+
+    def validate(self) -> str:
+        ncpu = self.S[G_NCPU]
+        ntask = self.S[G_NTASK]
+        place = [0] * ntask
+        for c in range(ncpu):
+            C = CPU_BASE + c * CPU_SIZE
+            cur = self.S[C + C_CURR]
+            if not 0 <= cur < ntask:
+                return "cpu%d: current %d out of range" % (c, cur)
+            place[cur] += 1
+            if self.S[TASK_BASE + cur * TASK_SIZE + T_STATE] not in (TS_RUNNING, TS_DEAD,
+                                                                TS_SLEEPING, TS_RUNNABLE):
+                return "cpu%d: current task %d in state %d" % (
+                    c, cur, self.S[TASK_BASE + cur * TASK_SIZE + T_STATE])
+            for f in (C_IF, C_GS_USER, C_NEED_RESCHED, C_PEND_TIMER, C_PEND_DEV, C_PEND_IPI,
+                      C_IN_MCE, C_XINUSE_PKRU, C_IN_KFPU):
+                if self.S[C + f] not in (0, 1):
+                    return "cpu%d: flag field %d is %d" % (c, f, self.S[C + f])
+            for f in (C_CT_CALLS, C_RCU_NMI, C_RCU_IRQ, C_PREEMPT, C_SOFTIRQ, C_HARDIRQ,
+                      C_NMI, C_DR7_OFF):
+                if self.S[C + f] < 0:
+                    return "cpu%d: count field %d negative (%d)" % (c, f, self.S[C + f])
+            if self.S[C + C_CT] not in (CT_KERNEL, CT_USER, CT_IDLE):
+                return "cpu%d: bad ct_state %d" % (c, self.S[C + C_CT])
+            if self.S[C + C_NMI_STATE] not in (0, 1, 2):
+                return "cpu%d: bad nmi_state" % c
+            if not 0 <= self.S[C + C_FPU] <= 256:
+                return "cpu%d: fpu value %d" % (c, self.S[C + C_FPU])
+            n = self.S[C + C_RQ_LEN]
+            if not 0 <= n <= MAX_TASK:
+                return "cpu%d: run-queue length %d" % (c, n)
+            for i in range(n):
+                q = self.S[C + C_RQ + i]
+                if not 0 <= q < ntask:
+                    return "cpu%d: queued task %d out of range" % (c, q)
+                place[q] += 1
+                if self.S[TASK_BASE + q * TASK_SIZE + T_STATE] != TS_RUNNABLE:
+                    return "cpu%d: queued task %d is not runnable" % (c, q)
+                if self.S[TASK_BASE + q * TASK_SIZE + T_CPU] != c:
+                    return "task %d queued on cpu%d but says cpu%d" % (
+                        q, c, self.S[TASK_BASE + q * TASK_SIZE + T_CPU])
+        for t in range(ntask):
+            T = TASK_BASE + t * TASK_SIZE
+            st = self.S[T + T_STATE]
+            kind = self.S[T + T_KIND]
+            if not 0 <= self.S[T + T_DEPTH] < MAX_DEPTH:
+                return "task %d: frame depth %d" % (t, self.S[T + T_DEPTH])
+            if self.S[T + T_WINDOW] < 0 or self.S[T + T_MIGRATE_DISABLE] < 0 or self.S[T + T_PKS_REF] < -1000:
+                return "task %d: negative count" % t
+            if kind == K_IDLE:
+                if place[t] > 1:
+                    return "idle task %d in %d places" % (t, place[t])
+                continue
+            if st == TS_RUNNING and place[t] != 1:
+                return "running task %d is current on %d CPUs" % (t, place[t])
+            if st == TS_RUNNABLE:
+                # a runnable task is queued, or is a prev whose switch has not picked yet
+                if place[t] != 1 and not self.is_switch_prev(t):
+                    return "runnable task %d in %d places" % (t, place[t])
+            if st in (TS_SLEEPING, TS_FREE, TS_NEW) and place[t] != 0:
+                if not self.is_switch_prev(t):
+                    return "task %d (state %d) in %d places" % (t, st, place[t])
+        return ""
+
+    def is_switch_prev(self, t) -> bool:
+        for c in range(self.S[G_NCPU]):
+            C = CPU_BASE + c * CPU_SIZE
+            if self.S[C + C_SW_STEP] != 0 and self.S[C + C_SW_PREV] == t and self.S[C + C_CURR] == t:
+                return True
+        return False
