@@ -453,7 +453,11 @@ class Machine:
             self.S[F + F_FROM_USER] = 1
             self.S[F + F_IRQ_IF] = 1
             self.S[F + F_IRQ_KIND] = IRQ_TIMER
-            self.S[F + F_PHASE] = ST_EXIT_FPU
+            self.S[F + F_CT_PREV] = CT_USER
+            # preempted in exit_to_user_mode_loop(): it resumes after schedule() -- at the
+            # FPU restore (A.1 exit (3)); in the old designs at the work loop, which comes
+            # before user_enter there
+            self.S[F + F_PHASE] = ST_OLD_WORK if self.v_ct_windows == CT_WIN_OLD else ST_EXIT_FPU
             self.S[F + F_ENTRY_PKRS] = PKS_INIT
             self.S[F + F_ENTRY_TPKRS] = PKS_INIT
             self.S[C + C_RQ + self.S[C + C_RQ_LEN]] = t
@@ -663,11 +667,11 @@ class Machine:
         d: cython.int = self.S[T + T_DEPTH]
         F: cython.int = self.frame(t, d)
         if self.S[C + C_SW_STEP] == 0 or d > self.S[C + C_SW_DEPTH]:
+            # a frame pushed on top of a switch under way runs (and waits in its body) first
             if self.S[F + F_PHASE] != PH_BODY or self.S[F + F_BODYOP] != BOP_NONE:
                 return 1
-        if self.S[C + C_SW_STEP] != 0:
-            return 2
-        return 0
+            return 0
+        return 2
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -806,7 +810,10 @@ class Machine:
                 self.ct_set(c, to)
             self.S[F + F_PHASE] = nxt
             return
-        # old: the read step; local_irq_save
+        # old: the read step; local_irq_save.  context_tracking_user_exit/enter() of that era
+        # also return at once when in_interrupt() (04421fe2671c).
+        if self.S[C + C_HARDIRQ] + self.S[C + C_SOFTIRQ] + self.S[C + C_NMI] > 0:
+            cond = False
         bail: cython.bint = self.v_ct_guard and self.S[C + C_CT_CALLS] > 0
         self.S[F + F_CT_IF] = self.S[C + C_IF]
         self.S[C + C_IF] = 0
@@ -1325,17 +1332,17 @@ class Machine:
         P: cython.int = self.task(prev)
         nxt: cython.int = self.S[C + C_SW_NEXT]
         if st == SW_PICK:
-            # __schedule(): pick_next_task(); a runnable prev goes to the back of the queue
-            if self.S[P + T_STATE] == TS_RUNNABLE and self.S[P + T_KIND] != K_IDLE:
-                self.rq_push(c, prev)
+            # __schedule(): pick_next_task().  A runnable prev (yield, preemption, or woken
+            # while switching out) is requeued at the back once it is off the CPU; with an
+            # empty queue it is picked again.
             if nxt < 0 or not self.rq_remove(c, nxt):
                 if self.S[C + C_RQ_LEN] > 0:
                     nxt = self.S[C + C_RQ]
                     self.rq_remove(c, nxt)
+                elif self.S[P + T_STATE] == TS_RUNNABLE and self.S[P + T_KIND] != K_IDLE:
+                    nxt = prev
                 else:
                     nxt = self.idle_of(c)
-            elif True:
-                pass
             if nxt == prev:
                 self.S[P + T_STATE] = TS_RUNNING
                 self.S[C + C_SW_STEP] = SW_FINISH
@@ -1385,8 +1392,11 @@ class Machine:
             self.S[C + C_IF] = self.S[N + T_RESUME_IF]
             if self.S[N + T_KIND] == K_IDLE:
                 self.S[C + C_CT] = CT_IDLE       # idle re-enters EQS: ct_idle_enter()
-            if nxt != prev and self.S[P + T_STATE] == TS_DEAD:
-                self.release_task(prev)
+            if nxt != prev:
+                if self.S[P + T_STATE] == TS_DEAD:
+                    self.release_task(prev)
+                elif self.S[P + T_STATE] == TS_RUNNABLE and self.S[P + T_KIND] != K_IDLE:
+                    self.rq_push(c, prev)
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1642,9 +1652,14 @@ class Machine:
                     return False
             else:
                 if (self.S[A + T_STATE] != TS_RUNNABLE or self.S[A + T_MIGRATE_DISABLE] > 0
-                        or self.S[A + T_CPU] == c):
+                        or self.S[A + T_CPU] == c or not self.in_queue(self.S[A + T_CPU], arg)):
                     return False
             self.idle_body_op(c, idle)
+            if op == OP_WAKE and self.S[self.cpu(self.S[A + T_CPU]) + C_CURR] == arg:
+                # try_to_wake_up() of a task still switching out: it only becomes runnable
+                # and finish_task_switch() requeues it (ttwu_runnable)
+                self.S[A + T_STATE] = TS_RUNNABLE
+                return True
             if op == OP_MIGRATE:
                 self.rq_remove(self.S[A + T_CPU], arg)
             self.rq_push(c, arg)
@@ -1828,7 +1843,7 @@ class Machine:
         the violating event, or -1.  Events naming a CPU outside the configuration are
         skipped (the parser never produces them)."""
         ev: cython.int[:] = events
-        n: cython.int = ev.shape[0] // 3
+        n: cython.int = len(ev) // 3
         i: cython.int
         c: cython.int
         ncpu: cython.int = self.S[G_NCPU]
@@ -1842,6 +1857,33 @@ class Machine:
             if self.event(c, ev[3 * i + 1], ev[3 * i + 2]):
                 return i
         return -1
+
+    def run_batch(self, events, lengths) -> tuple:
+        """Run many programs, each from the initial state: ``events`` holds their triples back
+        to back, ``lengths`` their event counts.  Returns (events run, violations).  The
+        fast path for fuzzing and benchmarks: no trace, no Python per event."""
+        ev: cython.int[:] = events
+        ln: cython.int[:] = lengths
+        p: cython.int
+        i: cython.int
+        c: cython.int
+        off: cython.int = 0
+        total: cython.long = 0
+        violations: cython.int = 0
+        ncpu: cython.int = self.S[G_NCPU]
+        for p in range(len(ln)):
+            self.S[:] = self.init_state
+            for i in range(ln[p]):
+                self.S[G_EVENT] = i
+                c = ev[3 * (off + i)]
+                total += 1
+                if c < 0 or c >= ncpu:
+                    continue
+                if self.event(c, ev[3 * (off + i) + 1], ev[3 * (off + i) + 2]):
+                    violations += 1
+                    break
+            off += ln[p]
+        return total, violations
 
     def pending_step(self, c: cython.int) -> int:
         """The next micro-step pending on CPU c, or -1 (for tools and tests)."""
@@ -1915,8 +1957,9 @@ class Machine:
         return ""
 
     def is_switch_prev(self, t) -> bool:
+        """t is the prev or the picked next of a context switch under way."""
         for c in range(self.S[G_NCPU]):
             C = CPU_BASE + c * CPU_SIZE
-            if self.S[C + C_SW_STEP] != 0 and self.S[C + C_SW_PREV] == t and self.S[C + C_CURR] == t:
+            if self.S[C + C_SW_STEP] != 0 and t in (self.S[C + C_SW_PREV], self.S[C + C_SW_NEXT]):
                 return True
         return False
