@@ -23,35 +23,39 @@ cdef int O_PASID_LEAK, NORACLES, V_PKS, V_PKRU, V_PASID, V_FPU
 cdef int V_CT_DECIDE, V_CT_WINDOWS, V_CT_GUARD, V_CT_OLD_IRQ, NVARIANT, CT_DECIDE_CS
 cdef int CT_DECIDE_SOFT, CT_DECIDE_EXIT_CS, CT_WIN_CLOSED, CT_WIN_OLD, CT_WIN_GET_USER_ONLY, PH_BODY
 cdef int ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER, ST_IRQENTRY_KERNEL
-cdef int ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER, ST_CT_CHANGE, ST_IRQ_EXIT
-cdef int ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE, ST_EXIT_FPU
-cdef int ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER, ST_OLD_IRQ_DISABLE
-cdef int ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL, ST_SOFT_USER_ENTER, ST_IRET, ST_NMI_EXIT
-cdef int ST_NMI_SWAPGS_EXIT, ST_NMI_IRET, ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE, ST_SIG_XSAVE
-cdef int ST_SIG_UNLOCK, ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES, SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD
-cdef int SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH, BO_CLONE_RESTORE, BO_CLONE_XSAVE
-cdef int BO_CLONE_UNLOCK, NSTEPS, BOP_NONE, BOP_FPU_CLONE, G_NCPU, G_NUSER
-cdef int G_NKTHREAD, G_NTASK, G_VENDOR, G_EVENT, G_STEPS, G_VIOL
-cdef int G_VIOL_MASK, G_VIOL_EVENT, G_VIOL_STEP, G_VIOL_CPU, G_VIOL_TASK, G_VIOL_EXPECTED
-cdef int G_VIOL_ACTUAL, G_CHECK_MASK, G_CHECK_STEP, G_CHECK_EXP, G_CHECK_ACT, G_NFIELDS
-cdef int C_CURR, C_IF, C_GS_USER, C_CT, C_CT_CALLS, C_RCU_NMI
-cdef int C_RCU_IRQ, C_PREEMPT, C_SOFTIRQ, C_HARDIRQ, C_NMI, C_NEED_RESCHED
-cdef int C_PEND_TIMER, C_PEND_DEV, C_PEND_IPI, C_NMI_STATE, C_IN_MCE, C_DR7_OFF
-cdef int C_SW_STEP, C_SW_PREV, C_SW_NEXT, C_SW_DEPTH, C_IN_KFPU, C_FPU
-cdef int C_PKRU, C_XINUSE_PKRU, C_PASID, C_PKRS, C_PKRS_CACHE, C_OWNER
-cdef int C_RQ_LEN, C_RQ, CPU_SIZE, CPU_BASE, T_STATE, T_KIND
-cdef int T_CPU, T_MM, T_DEPTH, T_RESUME_IF, T_MIGRATE_DISABLE, T_SIGPENDING
-cdef int T_WINDOW, T_NEED_FPU_LOAD, T_LAST_CPU, T_FPS_FPU, T_FPS_PKRU, T_FPS_PKRU_BV
-cdef int T_FPS_PASID, T_FPS_PASID_BV, T_THREAD_PKRU, T_THREAD_PKRS, T_PKS_REF, T_PASID_ACT
-cdef int T_L_FPU, T_L_PKRU, T_L_PASID, T_NSIG, T_FRAMES, T_SIGFRAMES
-cdef int SIG_SIZE, T_FRAME0, F_KIND, F_SEQ, F_FROM_USER, F_IRQ_IF
-cdef int F_PHASE, F_IRQ_KIND, F_SOFTIRQ, F_SOFTIRQ_RAISED, F_CT_PREV, F_CT_READ
-cdef int F_CT_NEXT, F_CT_IF, F_EXIT_RCU, F_RCU_IRQ, F_GS_SWAPPED, F_KMAPS
-cdef int F_KFPU, F_PKS_SAVED, F_SAVE_PKRS, F_SAVE_TPKRS, F_SAVE_REF, F_ENTRY_PKRS
-cdef int F_ENTRY_TPKRS, F_ENTRY_REF, F_BODYOP, F_BODYOP_STEP, F_BODYOP_ARG, F_SIGSEGV
-cdef int F_RESUME, FRAME_SIZE, TASK_SIZE, TASK_BASE, MM_USERS, MM_PASID
-cdef int MM_CPUS, MM_SIZE, MM_BASE, STATE_SIZE, TR_EVENT, TR_SKIP
-cdef int TR_STEP, TR_IRQ_TAKEN, TR_NMI_LATCHED, TR_IRQ_HELD, TR_SIZE, MAX_STEPS_PER_EVENT
+cdef int ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER, ST_CT_CHANGE, ST_PKS_SAVE2
+cdef int ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE
+cdef int ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER
+cdef int ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL, ST_SOFT_USER_ENTER, ST_IRET
+cdef int ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET, ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE
+cdef int ST_SIG_XSAVE, ST_SIG_UNLOCK, ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES, SW_PICK, SW_FPU_PREPARE
+cdef int SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH, BO_CLONE_RESTORE
+cdef int BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2, NSTEPS, BOP_NONE, BOP_FPU_CLONE
+cdef int BOP_PKS_UPDATE, PKS_PTREGS, PKS_BYVALUE, PKS_EARLY_SAVE, PKS_PERCPU, PKS_THREAD_SLOT
+cdef int PKS_IDTENTRY_ONLY, PKS_STACK7, PKS_V9, PKS_STACK_DEPTH, PKEY1_AD, G_NCPU
+cdef int G_NUSER, G_NKTHREAD, G_NTASK, G_VENDOR, G_EVENT, G_STEPS
+cdef int G_VIOL, G_VIOL_MASK, G_VIOL_EVENT, G_VIOL_STEP, G_VIOL_CPU, G_VIOL_TASK
+cdef int G_VIOL_EXPECTED, G_VIOL_ACTUAL, G_CHECK_MASK, G_CHECK_STEP, G_CHECK_EXP, G_CHECK_ACT
+cdef int G_USED, G_NFIELDS, C_CURR, C_IF, C_GS_USER, C_CT
+cdef int C_CT_CALLS, C_RCU_NMI, C_RCU_IRQ, C_PREEMPT, C_SOFTIRQ, C_HARDIRQ
+cdef int C_NMI, C_NEED_RESCHED, C_PEND_TIMER, C_PEND_DEV, C_PEND_IPI, C_NMI_STATE
+cdef int C_IN_MCE, C_DR7_OFF, C_SW_STEP, C_SW_PREV, C_SW_NEXT, C_SW_DEPTH
+cdef int C_IN_KFPU, C_FPU, C_PKRU, C_XINUSE_PKRU, C_PASID, C_PKRS
+cdef int C_PKRS_CACHE, C_OWNER, C_PKS_SLOT_PKRS, C_PKS_SLOT_TPKRS, C_PKS_SLOT_REF, C_RQ_LEN
+cdef int C_RQ, CPU_SIZE, CPU_BASE, T_STATE, T_KIND, T_CPU
+cdef int T_MM, T_DEPTH, T_RESUME_IF, T_MIGRATE_DISABLE, T_SIGPENDING, T_WINDOW
+cdef int T_NEED_FPU_LOAD, T_LAST_CPU, T_FPS_FPU, T_FPS_PKRU, T_FPS_PKRU_BV, T_FPS_PASID
+cdef int T_FPS_PASID_BV, T_THREAD_PKRU, T_THREAD_PKRS, T_PKS_REF, T_PASID_ACT, T_L_FPU
+cdef int T_L_PKRU, T_L_PASID, T_NSIG, T_PKS_SLOT_PKRS, T_PKS_SLOT_TPKRS, T_PKS_SLOT_REF
+cdef int T_PKS_IDX, T_PKS_STACK, T_SIGFRAMES, SIG_SIZE, T_FRAME0, F_KIND
+cdef int F_SEQ, F_FROM_USER, F_IRQ_IF, F_PHASE, F_IRQ_KIND, F_SOFTIRQ
+cdef int F_SOFTIRQ_RAISED, F_CT_PREV, F_CT_READ, F_CT_NEXT, F_CT_IF, F_EXIT_RCU
+cdef int F_RCU_IRQ, F_GS_SWAPPED, F_KMAPS, F_KFPU, F_PKS_SAVED, F_SAVE_PKRS
+cdef int F_SAVE_TPKRS, F_SAVE_REF, F_ENTRY_PKRS, F_ENTRY_TPKRS, F_ENTRY_REF, F_BODYOP
+cdef int F_BODYOP_STEP, F_BODYOP_ARG, F_SIGSEGV, F_RESUME, FRAME_SIZE, TASK_SIZE
+cdef int MM_USERS, MM_PASID, MM_CPUS, MM_SIZE, MM_BASE, TASK_BASE
+cdef int STATE_SIZE, TR_EVENT, TR_SKIP, TR_STEP, TR_IRQ_TAKEN, TR_NMI_LATCHED
+cdef int TR_IRQ_HELD, TR_SIZE, MAX_STEPS_PER_EVENT
 
 
 @cython.final
@@ -61,6 +65,7 @@ cdef class Machine:
     cdef public int v_pks, v_pkru, v_pasid, v_fpu           # design codes (variants.py)
     cdef public int v_ct_decide, v_ct_windows, v_ct_guard, v_ct_old_irq
     cdef public int debug            # check the type invariant after every micro-step
+    cdef public int ignore_mask      # oracles (bit per oracle) never reported
     cdef public int tracing          # record trace entries and state snapshots
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records
     cdef public list snapshots       # the state after every recorded step (bytes)
@@ -76,10 +81,12 @@ cdef class Machine:
     cdef bint rcu_watching(self, int c) noexcept
     cdef int preempt_count(self, int c) noexcept
     cdef void init_task_slot(self, int t) noexcept
+    cdef void restore_initial(self) noexcept
     cdef void fail(self, int oracle, int expected, int actual) noexcept
     cdef void note_instr(self, int c) noexcept
     cdef void note_schedule(self, int c) noexcept
     cdef void check_state(self, int c) noexcept
+    cdef void check_pks(self, int c, int t) noexcept
     cdef bint finish_check(self, int c) noexcept
     cdef bint after(self, int c, int step) noexcept
     cdef void record(self, int kind, int c, int arg) noexcept
@@ -89,7 +96,7 @@ cdef class Machine:
     cdef int next_step(self, int c) noexcept
     cdef bint step_is_instr(self, int c, int st) noexcept
     cdef bint step_touches_umem(self, int c, int st) noexcept
-    cdef bint run_one(self, int c) noexcept
+    cdef bint run_one(self, int c, int p) noexcept
     cdef bint run_pending(self, int c) noexcept
     cdef bint take_held_irq(self, int c) noexcept
     cdef void ct_set(self, int c, int new) noexcept
@@ -101,8 +108,13 @@ cdef class Machine:
     cdef void st_entry_by_kind(self, int c, int t, int F) noexcept
     cdef bint try_fixup_enqcmd_gp(self, int c, int t) noexcept
     cdef void enter_body(self, int c, int F) noexcept
-    cdef void st_pks_save(self, int c, int t, int F) noexcept
+    cdef bint pks_saves(self, int F) noexcept
+    cdef bint st_pks_save(self, int c, int t, int F) noexcept
+    cdef void pks_reset_for_handler(self, int c, int t) noexcept
+    cdef void st_pks_stack_bump(self, int c, int t, int F) noexcept
+    cdef void after_pks_save(self, int c, int F) noexcept
     cdef void st_pks_restore(self, int c, int t, int F) noexcept
+    cdef void pks_restore_from_save(self, int c, int t, int F) noexcept
     cdef void pks_write_pkrs(self, int c, int v) noexcept
     cdef void st_irq_exit(self, int c, int F) noexcept
     cdef void st_exit_loop(self, int c, int t, int F) noexcept
@@ -111,9 +123,11 @@ cdef class Machine:
     cdef void fpregs_restore_userregs(self, int c, int t) noexcept
     cdef void returned_to_user(self, int c, int t) noexcept
     cdef void frame_popped(self, int c, int t, int F) noexcept
+    cdef void check_pks_restore(self, int c, int t, int F) noexcept
     cdef void st_irqentry_exit_kernel(self, int c, int t, int F) noexcept
     cdef void signal_step(self, int c, int t, int F, int st) noexcept
     cdef void start_switch(self, int c, int want, int prev_state, int resume, int resume_if) noexcept
+    cdef bint switching_out(self, int t) noexcept
     cdef bint rq_remove(self, int c, int t) noexcept
     cdef void rq_push(self, int c, int t) noexcept
     cdef bint in_queue(self, int c, int t) noexcept
@@ -132,6 +146,8 @@ cdef class Machine:
     cdef bint task_arg_ok(self, int t) noexcept
     cdef int injected(self, int c, int op, int arg) noexcept
     cdef bint body_event(self, int c, int op, int arg) noexcept
+    cdef bint ev_pks(self, int c, int t, int op) noexcept
+    cdef void pks_update(self, int c, int t, int F, int new) noexcept
     cdef void idle_body_op(self, int c, bint idle) noexcept
     cdef bint ev_fork(self, int c, int t, bint thread) noexcept
     cdef bint event(self, int c, int op, int arg) noexcept

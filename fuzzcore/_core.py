@@ -18,6 +18,9 @@ from array import array
 
 import cython
 
+if cython.compiled:
+    from cython.cimports.libc.string import memcpy
+
 # --------------------------------------------------------------------------------------------
 # Sizes (the largest configuration, SPEC 1.1) and value encodings.
 
@@ -110,7 +113,7 @@ CT_WIN_GET_USER_ONLY = 2
  # entry
  ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER,
  ST_IRQENTRY_KERNEL, ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER,
- ST_CT_CHANGE,
+ ST_CT_CHANGE, ST_PKS_SAVE2,
  # exit
  ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE,
  ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER,
@@ -122,16 +125,16 @@ CT_WIN_GET_USER_ONLY = 2
  # context switch (A.5): C_SW_STEP holds one of these
  SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH,
  # body operations (A.9 - A.11): F_BODYOP_STEP holds one of these
- BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK,
- NSTEPS) = range(51)
+ BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2,
+ NSTEPS) = range(53)
 
 STEP_NAMES = (
     "body",
     "swapgs", "user_exit", "instrumentation_begin+local_irq_enable", "local_irq_enable",
     "get_user", "irqentry_enter", "pks_save", "handler_entry", "paranoid_swapgs",
-    "irqentry_nmi_enter", "ct_state_change",
+    "irqentry_nmi_enter", "ct_state_change", "pks_stack_bump",
     "irq_exit", "softirq_end", "pks_restore", "syscall_exit_to_user_mode_prepare",
-    "exit_to_user_mode_loop", "schedule", "arch_exit_to_user_mode_prepare", "user_enter",
+    "exit_to_user_mode_loop", "__schedule", "arch_exit_to_user_mode_prepare", "user_enter",
     "swapgs", "sysret", "exit_work", "user_enter", "local_irq_disable", "exit_work_recheck",
     "user_exit", "irqentry_exit", "ct_soft_user_enter", "iret", "irqentry_nmi_exit",
     "paranoid_swapgs_restore", "iret",
@@ -140,10 +143,24 @@ STEP_NAMES = (
     "__schedule", "switch_fpu_prepare", "x86_pkru_load", "x86_pkrs_load", "switch_current",
     "switch_fpu_finish", "finish_task_switch",
     "fpu_clone:fpregs_restore_userregs", "fpu_clone:xsave_to_child", "fpu_clone:fpregs_unlock",
+    "pks_update:second_write",
 )
 
 BOP_NONE = 0
 BOP_FPU_CLONE = 1
+BOP_PKS_UPDATE = 2
+
+# PKS designs (variants.py order)
+PKS_PTREGS = 0
+PKS_BYVALUE = 1
+PKS_EARLY_SAVE = 2
+PKS_PERCPU = 3
+PKS_THREAD_SLOT = 4
+PKS_IDTENTRY_ONLY = 5
+PKS_STACK7 = 6
+PKS_V9 = 7
+PKS_STACK_DEPTH = 7
+PKEY1_AD = 4           # AD(1)
 
 # --------------------------------------------------------------------------------------------
 # The state layout.  Every field is one int.
@@ -168,7 +185,8 @@ BOP_FPU_CLONE = 1
  G_CHECK_STEP,    # the micro-step of the check under way (-1: an event)
  G_CHECK_EXP,
  G_CHECK_ACT,
- G_NFIELDS) = range(20)
+ G_USED,          # the prefix of the vector this configuration uses
+ G_NFIELDS) = range(21)
 
 # Per CPU, at CPU_BASE + cpu * CPU_SIZE
 (C_CURR,          # task running on this CPU (`current`)
@@ -201,8 +219,11 @@ BOP_FPU_CLONE = 1
  C_PKRS,          # IA32_PKRS MSR
  C_PKRS_CACHE,    # per-CPU pkrs_cache
  C_OWNER,         # fpu_fpregs_owner_ctx: a task id or -1
+ C_PKS_SLOT_PKRS,  # pks=percpu: the one per-CPU save slot (MSR, thread.pkrs, refcount)
+ C_PKS_SLOT_TPKRS,
+ C_PKS_SLOT_REF,
  C_RQ_LEN,        # run-queue length; the queue follows, front first
- C_RQ) = range(32)
+ C_RQ) = range(35)
 CPU_SIZE = C_RQ + MAX_TASK
 CPU_BASE = G_NFIELDS
 
@@ -231,8 +252,12 @@ CPU_BASE = G_NFIELDS
  T_L_PKRU,
  T_L_PASID,
  T_NSIG,          # signal frames on the user stack
- T_FRAMES) = range(25)
-T_SIGFRAMES = T_FRAMES              # MAX_SIG x (fpu, pkru, pkru_bv, L.fpu, L.pkru, L.pasid)
+ T_PKS_SLOT_PKRS,  # pks=thread_slot: the one per-thread save slot
+ T_PKS_SLOT_TPKRS,
+ T_PKS_SLOT_REF,
+ T_PKS_IDX,       # pks=stack7: the stack index
+ T_PKS_STACK) = range(29)  # pks=stack7: 7 x (MSR, thread.pkrs, refcount); then signal frames
+T_SIGFRAMES = T_PKS_STACK + 3 * PKS_STACK_DEPTH  # MAX_SIG x (fpu, pkru, pkru_bv, L.fpu, L.pkru, L.pasid)
 SIG_SIZE = 6
 T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
 
@@ -254,7 +279,7 @@ T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
  F_GS_SWAPPED,    # paranoid entry swapped GS
  F_KMAPS,         # kmaps this frame itself holds
  F_KFPU,          # this frame opened a kernel-FPU section
- F_PKS_SAVED,     # its PKS save has run and its restore has not
+ F_PKS_SAVED,     # 1: its PKS save has run and its restore has not; 2: restored
  F_SAVE_PKRS,     # the design's saved data
  F_SAVE_TPKRS,
  F_SAVE_REF,
@@ -269,15 +294,18 @@ T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
  FRAME_SIZE) = range(30)
 
 TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
-TASK_BASE = CPU_BASE + MAX_CPU * CPU_SIZE
 
 # Per mm, at MM_BASE + mm * MM_SIZE
 (MM_USERS,        # tasks using it (threads, and kthreads through use_mm); 0: free
  MM_PASID,        # its PASID, -1 none
  MM_CPUS,         # bitmask of CPUs it ran on
  MM_SIZE) = range(4)
-MM_BASE = TASK_BASE + MAX_TASK * TASK_SIZE
-STATE_SIZE = MM_BASE + MAX_MM * MM_SIZE
+
+# Order: header, CPUs, mms, tasks -- so a configuration's state is a prefix of the vector
+# (STATE_SIZE is the largest), and resetting copies only that prefix.
+MM_BASE = CPU_BASE + MAX_CPU * CPU_SIZE
+TASK_BASE = MM_BASE + MAX_MM * MM_SIZE
+STATE_SIZE = TASK_BASE + MAX_TASK * TASK_SIZE
 
 # Trace records: (kind, event index, cpu, step or opcode); appended when tracing.
 TR_EVENT = 0      # an event ran (arg: opcode)
@@ -306,6 +334,7 @@ class Machine:
         self.v_ct_guard = variant[V_CT_GUARD]
         self.v_ct_old_irq = variant[V_CT_OLD_IRQ]
         self.debug = 0
+        self.ignore_mask = 0
         self.tracing = 0
         self.trace = array('i')
         self.snapshots = []
@@ -388,6 +417,7 @@ class Machine:
         self.S[G_NUSER] = nuser
         self.S[G_NKTHREAD] = nkthread
         self.S[G_NTASK] = ntask
+        self.S[G_USED] = TASK_BASE + ntask * TASK_SIZE
         self.S[G_VENDOR] = vendor
         self.S[G_VIOL_STEP] = -1
         self.S[G_CHECK_STEP] = -1
@@ -492,9 +522,20 @@ class Machine:
         for i in range(MAX_DEPTH):
             self.S[T + T_FRAME0 + i * FRAME_SIZE + F_CT_PREV] = -1
 
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def restore_initial(self) -> cython.void:
+        """Copy the used prefix of the initial state back (cheap: the layout is flat)."""
+        n: cython.int = self.init_state[G_USED]
+        if cython.compiled:
+            memcpy(cython.address(self.S[0]), cython.address(self.init_state[0]),
+                   n * cython.sizeof(cython.int))
+        else:
+            self.S[:n] = self.init_state[:n]
+
     def reset(self):
-        """Back to the initial state (a copy: cheap, the layout is flat)."""
-        self.S[:] = self.init_state
+        """Back to the initial state."""
+        self.restore_initial()
         self.snapshots = []
         del self.trace[:]
 
@@ -505,6 +546,8 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def fail(self, oracle: cython.int, expected: cython.int, actual: cython.int) -> cython.void:
+        if (self.ignore_mask >> oracle) & 1:
+            return                      # the user asked to look past this oracle
         first: cython.bint = self.S[G_CHECK_MASK] == 0
         bit: cython.int = 1 << oracle
         if first or bit < (self.S[G_CHECK_MASK] & -self.S[G_CHECK_MASK]):
@@ -540,6 +583,31 @@ class Machine:
             return
         if self.user_mode(c) and self.S[C + C_CT] != CT_USER:
             self.fail(O_CT_USER, CT_USER, self.S[C + C_CT])
+        self.check_pks(c, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def check_pks(self, c: cython.int, t: cython.int) -> cython.void:
+        """pks_task and pks_refcount (SPEC 1.8, kernel-notes P3, P5)."""
+        T: cython.int = self.task(t)
+        depth: cython.int = self.S[T + T_DEPTH]
+        d: cython.int
+        only_syscall: cython.bint = True
+        level: cython.int = 0
+        for d in range(depth, 0, -1):
+            F: cython.int = self.frame(t, d)
+            if self.S[F + F_KIND] != FK_SYSCALL:
+                only_syscall = False
+            if level == 0 and self.S[F + F_PKS_SAVED] == 1:
+                level = d
+        pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
+        if only_syscall and pkrs != self.S[T + T_THREAD_PKRS]:
+            self.fail(O_PKS_TASK, self.S[T + T_THREAD_PKRS], pkrs)
+        held: cython.int = 0
+        for d in range(level, depth + 1):
+            held += self.S[self.frame(t, d) + F_KMAPS]
+        if self.S[T + T_PKS_REF] != held:
+            self.fail(O_PKS_REFCOUNT, held, self.S[T + T_PKS_REF])
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -626,15 +694,19 @@ class Machine:
             self.S[F + F_PHASE] = ST_SWAPGS
         else:
             self.S[F + F_SEQ] = SEQ_KERNEL
-            self.S[F + F_PHASE] = ST_IRQENTRY_KERNEL
-        # hardware side effects of the vector itself
+            # pks=early_save: the save is the first software step of irqentry_enter()
+            self.S[F + F_PHASE] = ST_PKS_SAVE if self.v_pks == PKS_EARLY_SAVE \
+                else ST_IRQENTRY_KERNEL
+        # hardware side effects of the vector itself.  Only the NMI-like (kernel-mode) #DB and
+        # #MC block their own recursion: exc_debug_user() keeps DR7, and a user-mode #MC
+        # clears MCIP before its interrupt-like part (do_machine_check()).
         if kind == FK_NMI:
             self.S[C + C_NMI_STATE] = NMI_EXECUTING
             self.S[C + C_DR7_OFF] += 1       # exc_nmi: local_db_save()
-        elif kind == FK_MCE:
+        elif kind == FK_MCE and nmi_like:
             self.S[C + C_IN_MCE] = 1
-        elif kind == FK_DB:
-            self.S[C + C_DR7_OFF] += 1       # exc_debug clears DR7
+        elif kind == FK_DB and nmi_like:
+            self.S[C + C_DR7_OFF] += 1       # exc_debug_kernel(): local_db_save()
         return F
 
     @cython.cfunc
@@ -647,11 +719,12 @@ class Machine:
         kind: cython.int = self.S[F + F_KIND]
         self.S[C + C_IF] = self.S[F + F_IRQ_IF]
         self.S[T + T_DEPTH] -= 1
+        nmi_like: cython.bint = self.S[F + F_SEQ] == SEQ_NMI
         if kind == FK_NMI:
             self.S[C + C_DR7_OFF] -= 1
-        elif kind == FK_MCE:
+        elif kind == FK_MCE and nmi_like:
             self.S[C + C_IN_MCE] = 0
-        elif kind == FK_DB:
+        elif kind == FK_DB and nmi_like:
             self.S[C + C_DR7_OFF] -= 1
 
     # ----------------------------------------------------------------------------------------
@@ -704,6 +777,10 @@ class Machine:
             return True
         if st == ST_EXIT_FPU:
             return not old          # old designs: everything after user_enter is noinstr
+        if st == ST_PKS_SAVE:
+            # pks=early_save calls the traceable write_pkrs() from irqentry_enter()
+            return self.v_pks == PKS_EARLY_SAVE and (
+                self.S[self.top(self.curr(c)) + F_SEQ] != SEQ_NMI)
         if st == ST_ENTRY_BY_KIND:
             F: cython.int = self.top(self.curr(c))
             return self.S[F + F_KIND] != FK_VMALLOC
@@ -719,9 +796,9 @@ class Machine:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def run_one(self, c: cython.int) -> cython.bint:
-        """Run one pending micro-step on c.  Returns True when the program must stop."""
-        p: cython.int = self.pending(c)
+    def run_one(self, c: cython.int, p: cython.int) -> cython.bint:
+        """Run the pending micro-step (``p`` = pending(c), non-zero) on c.  Returns True when
+        the program must stop."""
         st: cython.int
         if p == 2:
             st = self.S[self.cpu(c) + C_SW_STEP]
@@ -746,9 +823,11 @@ class Machine:
     @cython.exceptval(check=False)
     def run_pending(self, c: cython.int) -> cython.bint:
         n: cython.int = 0
-        while self.pending(c) != 0:
-            if self.run_one(c):
+        p: cython.int = self.pending(c)
+        while p != 0:
+            if self.run_one(c, p):
                 return True
+            p = self.pending(c)
             n += 1
             if n > MAX_STEPS_PER_EVENT:
                 self.debug_error = "livelock: more than %d steps in one event" % n
@@ -764,6 +843,8 @@ class Machine:
         C: cython.int = self.cpu(c)
         if self.S[C + C_IF] != 1:
             return False
+        if self.S[self.task(self.S[C + C_CURR]) + T_DEPTH] + 1 >= MAX_DEPTH:
+            return False                # the model's nesting bound: it stays held
         kind: cython.int
         if self.S[C + C_PEND_TIMER]:
             kind = IRQ_TIMER
@@ -814,14 +895,19 @@ class Machine:
         # also return at once when in_interrupt() (04421fe2671c).
         if self.S[C + C_HARDIRQ] + self.S[C + C_SOFTIRQ] + self.S[C + C_NMI] > 0:
             cond = False
+        if not cond:
+            # exception_enter() makes no call when prev is KERNEL; a call in_interrupt()
+            # returns before local_irq_save(): either way a single step
+            self.S[F + F_PHASE] = nxt
+            return
         bail: cython.bint = self.v_ct_guard and self.S[C + C_CT_CALLS] > 0
         self.S[F + F_CT_IF] = self.S[C + C_IF]
         self.S[C + C_IF] = 0
-        if cond and not bail:
+        if not bail:
             self.S[C + C_CT_CALLS] += 1
             self.S[F + F_CT_READ] = 1 + to       # 1: to KERNEL, 2: to USER
         else:
-            self.S[F + F_CT_READ] = 3            # nothing to change
+            self.S[F + F_CT_READ] = 3            # the recursion guard bailed out
         self.S[F + F_CT_NEXT] = nxt
         self.S[F + F_PHASE] = ST_CT_CHANGE
 
@@ -863,6 +949,8 @@ class Machine:
             self.S[C + C_GS_USER] = 0
             if seq == SEQ_SYSCALL and self.v_ct_windows != CT_WIN_CLOSED:
                 self.S[F + F_PHASE] = ST_OLD_IRQ_ENABLE
+            elif seq == SEQ_USER and self.v_pks == PKS_EARLY_SAVE:
+                self.S[F + F_PHASE] = ST_PKS_SAVE
             else:
                 self.S[F + F_PHASE] = ST_USER_EXIT
         elif st == ST_OLD_IRQ_ENABLE:
@@ -875,19 +963,14 @@ class Machine:
         elif st == ST_USER_EXIT:
             # enter_from_user_mode() / irqentry_enter_from_user_mode(): user_exit_irqoff()
             if seq == SEQ_SYSCALL:
-                nxt: cython.int = PH_BODY if old else ST_SYSCALL_IRQ_ENABLE
-                if nxt == PH_BODY:
-                    self.ct_call(c, F, CT_KERNEL, True, ST_SYSCALL_IRQ_ENABLE)
-                    self.S[F + F_CT_NEXT] = PH_BODY if self.S[F + F_PHASE] == ST_CT_CHANGE else PH_BODY
-                    if self.S[F + F_PHASE] != ST_CT_CHANGE:
-                        self.S[F + F_PHASE] = PH_BODY
-                else:
-                    self.ct_call(c, F, CT_KERNEL, True, ST_SYSCALL_IRQ_ENABLE)
+                # the old entry has no separate instrumentation_begin: the body follows
+                self.ct_call(c, F, CT_KERNEL, True, PH_BODY if old else ST_SYSCALL_IRQ_ENABLE)
             else:
                 cond: cython.bint = True
                 if self.v_ct_decide != CT_DECIDE_CS:
                     cond = self.soft_prev(c, F)
-                self.ct_call(c, F, CT_KERNEL, cond, ST_PKS_SAVE)
+                self.ct_call(c, F, CT_KERNEL, cond,
+                             ST_ENTRY_BY_KIND if self.v_pks == PKS_EARLY_SAVE else ST_PKS_SAVE)
         elif st == ST_CT_CHANGE:
             self.st_ct_change(c, F)
         elif st == ST_SYSCALL_IRQ_ENABLE:
@@ -898,10 +981,13 @@ class Machine:
         elif st == ST_IRQENTRY_KERNEL:
             self.st_irqentry_kernel(c, t, F)
         elif st == ST_PKS_SAVE:
-            self.st_pks_save(c, t, F)
-            self.S[F + F_PHASE] = PH_BODY if seq == SEQ_NMI else ST_ENTRY_BY_KIND
-            if seq == SEQ_NMI:
-                self.enter_body(c, F)
+            if self.st_pks_save(c, t, F):
+                self.S[F + F_PHASE] = ST_PKS_SAVE2
+            else:
+                self.after_pks_save(c, F)
+        elif st == ST_PKS_SAVE2:
+            self.st_pks_stack_bump(c, t, F)
+            self.after_pks_save(c, F)
         elif st == ST_ENTRY_BY_KIND:
             self.st_entry_by_kind(c, t, F)
         elif st == ST_NMI_SWAPGS:
@@ -924,6 +1010,8 @@ class Machine:
             self.S[F + F_SOFTIRQ] = 0
             self.S[F + F_PHASE] = ST_PKS_RESTORE
         elif st == ST_PKS_RESTORE:
+            # irqentry_exit() runs with IRQs off (handle_page_fault: local_irq_disable())
+            self.S[C + C_IF] = 0
             self.st_pks_restore(c, t, F)
             if seq == SEQ_USER:
                 self.S[F + F_PHASE] = ST_OLD_WORK if old else ST_EXIT_LOOP
@@ -938,9 +1026,11 @@ class Machine:
         elif st == ST_EXIT_LOOP:
             self.st_exit_loop(c, t, F)
         elif st == ST_EXIT_SCHEDULE:
-            # exit_to_user_mode_loop(): schedule(); back to the loop check on resume
+            # exit_to_user_mode_loop(): schedule() -- this step is the switch's __schedule()
+            # (A.5 (0)); it returns with IRQs on, back to the loop check
             self.note_schedule(c)
-            self.start_switch(c, -1, TS_RUNNABLE, ST_OLD_WORK if old else ST_EXIT_LOOP, 0)
+            self.start_switch(c, -1, TS_RUNNABLE, ST_OLD_WORK if old else ST_EXIT_LOOP, 1)
+            self.switch_step(c, SW_PICK)
         elif st == ST_EXIT_FPU:
             self.st_exit_fpu(c, t, F)
             self.S[F + F_PHASE] = ST_SWAPGS_EXIT if old else ST_USER_ENTER
@@ -956,6 +1046,7 @@ class Machine:
         elif st == ST_SYSRET:
             # sysret / iret to user: the return-to-user point
             self.pop(c, t)
+            self.frame_popped(c, t, F)
             self.returned_to_user(c, t)
         elif st == ST_OLD_WORK:
             self.st_old_work(c, t, F)
@@ -1014,18 +1105,19 @@ class Machine:
         T: cython.int = self.task(t)
         # "Checking for rcu_is_watching() here would prevent the nesting interrupt to invoke
         # rcu_irq_enter()": in idle it is unconditional.
-        if self.S[T + T_KIND] == K_IDLE and self.S[T + T_DEPTH] == 1:
+        if self.S[T + T_KIND] == K_IDLE:
             self.S[C + C_RCU_IRQ] += 1
             self.S[F + F_EXIT_RCU] = 1
         elif self.v_ct_old_irq and kind == FK_IRQ:
             # old irq_enter(): rcu_irq_enter() around every irq from kernel
             self.S[C + C_RCU_IRQ] += 1
             self.S[F + F_RCU_IRQ] = 1
+        nxt: cython.int = ST_ENTRY_BY_KIND if self.v_pks == PKS_EARLY_SAVE else ST_PKS_SAVE
         if self.v_ct_decide != CT_DECIDE_CS:
             # exception_enter(): soft tracking leaves USER whatever CS says
-            self.ct_call(c, F, CT_KERNEL, self.soft_prev(c, F), ST_PKS_SAVE)
+            self.ct_call(c, F, CT_KERNEL, self.soft_prev(c, F), nxt)
         else:
-            self.S[F + F_PHASE] = ST_PKS_SAVE
+            self.S[F + F_PHASE] = nxt
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1072,36 +1164,143 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def enter_body(self, c: cython.int, F: cython.int) -> cython.void:
-        """A handler body starts: pks_handler_init (every handler body starts with PKS_INIT)."""
-        if self.S[F + F_KIND] != FK_SYSCALL and self.S[F + F_KIND] != FK_VMALLOC:
+        """A handler body starts (a softirq run included): pks_handler_init."""
+        if self.S[F + F_KIND] != FK_SYSCALL:
             if self.S[self.cpu(c) + C_PKRS] != PKS_INIT:
                 self.fail(O_PKS_HANDLER_INIT, PKS_INIT, self.S[self.cpu(c) + C_PKRS])
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def st_pks_save(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
-        """pks_save_pt_regs() (pks=ptregs, kernel-notes 1d "Final design" 5): record the MSR,
-        thread.pkrs and the refcount in the frame, then give the handler PKS_INIT."""
+    def pks_saves(self, F: cython.int) -> cython.bint:
+        """Whether the design saves PKS state on this frame at all."""
+        kind: cython.int = self.S[F + F_KIND]
+        if self.v_pks == PKS_IDTENTRY_ONLY:
+            # RFC V2 hooked idtentry_enter() only: #MC, NMI, #DB, #BP bypass it (R4)
+            return not (kind == FK_NMI or kind == FK_MCE or kind == FK_DB or kind == FK_BP)
+        if self.v_pks == PKS_V9 and self.S[F + F_FROM_USER]:
+            # V9: user-mode #DB/#MC/#BP call irqentry_enter_from_user_mode() directly
+            return not (kind == FK_MCE or kind == FK_DB or kind == FK_BP)
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_pks_save(self, c: cython.int, t: cython.int, F: cython.int) -> cython.bint:
+        """The PKS save at entry (pks_save_pt_regs(), kernel-notes 1d "Final design" 5, and
+        the rejected designs R1-R5).  Returns True when a second step (stack7's bump) follows.
+
+        ptregs: the frame records the MSR (pkrs_cache), thread.pkrs and the refcount, then
+        the handler gets thread.pkrs = PKS_INIT, refcount 0, MSR = PKS_INIT."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
-        self.S[F + F_SAVE_PKRS] = self.S[C + C_PKRS_CACHE]
-        self.S[F + F_SAVE_TPKRS] = self.S[T + T_THREAD_PKRS]
-        self.S[F + F_SAVE_REF] = self.S[T + T_PKS_REF]
+        if not self.pks_saves(F):
+            return False
+        msr: cython.int = self.S[C + C_PKRS_CACHE]
+        tp: cython.int = self.S[T + T_THREAD_PKRS]
+        ref: cython.int = self.S[T + T_PKS_REF]
         self.S[F + F_PKS_SAVED] = 1
+        v: cython.int = self.v_pks
+        if v == PKS_V9:
+            # aux.pkrs = current->thread.pkrs; pks_write_pkrs(PKS_INIT): no reset of
+            # thread.pkrs, the refcount neither saved nor reset (H3, P5)
+            self.S[F + F_SAVE_TPKRS] = tp
+            self.pks_write_pkrs(c, PKS_INIT)
+            return False
+        if v == PKS_BYVALUE:
+            # idt_save_pkrs(idtentry_state_t state): the caller's copy stays zero (R1)
+            msr = 0
+            tp = 0
+            ref = 0
+        if v == PKS_PERCPU:
+            self.S[C + C_PKS_SLOT_PKRS] = msr
+            self.S[C + C_PKS_SLOT_TPKRS] = tp
+            self.S[C + C_PKS_SLOT_REF] = ref
+        elif v == PKS_THREAD_SLOT:
+            self.S[T + T_PKS_SLOT_PKRS] = msr
+            self.S[T + T_PKS_SLOT_TPKRS] = tp
+            self.S[T + T_PKS_SLOT_REF] = ref
+        elif v == PKS_STACK7:
+            # push: store at stack[idx] ... then bump the index (a second step)
+            idx: cython.int = self.S[T + T_PKS_IDX]
+            if idx >= PKS_STACK_DEPTH:
+                self.fail(O_PKS_DEPTH, PKS_STACK_DEPTH, idx + 1)
+                return True
+            G: cython.int = T + T_PKS_STACK + 3 * idx
+            self.S[G] = msr
+            self.S[G + 1] = tp
+            self.S[G + 2] = ref
+            return True
+        else:
+            self.S[F + F_SAVE_PKRS] = msr
+            self.S[F + F_SAVE_TPKRS] = tp
+            self.S[F + F_SAVE_REF] = ref
+        self.pks_reset_for_handler(c, t)
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pks_reset_for_handler(self, c: cython.int, t: cython.int) -> cython.void:
+        T: cython.int = self.task(t)
         self.S[T + T_THREAD_PKRS] = PKS_INIT
         self.S[T + T_PKS_REF] = 0
         self.pks_write_pkrs(c, PKS_INIT)
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def st_pks_restore(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
-        """pks_restore_pt_regs(): thread.pkrs, refcount and MSR from the frame."""
+    def st_pks_stack_bump(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """pks=stack7, the push's second step: idx++, then the handler's fresh PKRS."""
         T: cython.int = self.task(t)
-        if self.S[F + F_PKS_SAVED]:
+        if self.S[T + T_PKS_IDX] < PKS_STACK_DEPTH:
+            self.S[T + T_PKS_IDX] += 1
+        self.pks_reset_for_handler(c, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def after_pks_save(self, c: cython.int, F: cython.int) -> cython.void:
+        seq: cython.int = self.S[F + F_SEQ]
+        if seq == SEQ_NMI:
+            self.S[F + F_PHASE] = PH_BODY      # A.4: the save is irqentry_nmi_enter's last step
+            self.enter_body(c, F)
+        elif self.v_pks == PKS_EARLY_SAVE:
+            self.S[F + F_PHASE] = ST_USER_EXIT if seq == SEQ_USER else ST_IRQENTRY_KERNEL
+        else:
+            self.S[F + F_PHASE] = ST_ENTRY_BY_KIND
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_pks_restore(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """The PKS restore, first step of irqentry_exit()/irqentry_nmi_exit()
+        (pks_restore_pt_regs()): thread.pkrs, refcount and MSR from the save."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        if self.S[F + F_PKS_SAVED] != 1:
+            return
+        self.S[F + F_PKS_SAVED] = 2
+        self.pks_restore_from_save(c, t, F)
+        self.check_pks_restore(c, t, F)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pks_restore_from_save(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        v: cython.int = self.v_pks
+        if v == PKS_V9:
+            # current->thread.pkrs = aux.pkrs; pks_write_pkrs(current->thread.pkrs)
             self.S[T + T_THREAD_PKRS] = self.S[F + F_SAVE_TPKRS]
-            self.S[T + T_PKS_REF] = self.S[F + F_SAVE_REF]
             self.pks_write_pkrs(c, self.S[T + T_THREAD_PKRS])
-            self.S[F + F_PKS_SAVED] = 0
+            return
+        G: cython.int = F + F_SAVE_PKRS
+        if v == PKS_PERCPU:
+            G = C + C_PKS_SLOT_PKRS            # the slot of the CPU it runs on now (R2)
+        elif v == PKS_THREAD_SLOT:
+            G = T + T_PKS_SLOT_PKRS
+        elif v == PKS_STACK7:
+            if self.S[T + T_PKS_IDX] > 0:
+                self.S[T + T_PKS_IDX] -= 1
+            G = T + T_PKS_STACK + 3 * self.S[T + T_PKS_IDX]
+        self.S[T + T_THREAD_PKRS] = self.S[G + 1]
+        self.S[T + T_PKS_REF] = self.S[G + 2]
+        self.pks_write_pkrs(c, self.S[G])
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1126,6 +1325,7 @@ class Machine:
             self.S[C + C_SOFTIRQ] += 1
             self.S[C + C_IF] = 1                 # __do_softirq(): local_irq_enable()
             self.S[F + F_PHASE] = PH_BODY
+            self.enter_body(c, F)
         else:
             self.S[F + F_PHASE] = ST_PKS_RESTORE
 
@@ -1192,7 +1392,15 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def frame_popped(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
-        """pks_restore: after a frame's exit, PKRS, thread.pkrs and the refcount are back."""
+        """A frame's exit is complete.  pks_restore was judged at its PKS restore step if it
+        had one (so that it precedes what the restored state trips next); else here."""
+        if self.S[F + F_PKS_SAVED] == 0:
+            self.check_pks_restore(c, t, F)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def check_pks_restore(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """pks_restore: PKRS, thread.pkrs and the refcount equal their values at entry."""
         T: cython.int = self.task(t)
         if self.S[self.cpu(c) + C_PKRS] != self.S[F + F_ENTRY_PKRS]:
             self.fail(O_PKS_RESTORE, self.S[F + F_ENTRY_PKRS], self.S[self.cpu(c) + C_PKRS])
@@ -1288,6 +1496,17 @@ class Machine:
         self.S[C + C_SW_PREV] = t
         self.S[C + C_SW_NEXT] = want
         self.S[C + C_SW_DEPTH] = self.S[T + T_DEPTH]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def switching_out(self, t: cython.int) -> cython.bint:
+        """t is the prev of a context switch under way on some CPU."""
+        c: cython.int
+        for c in range(self.S[G_NCPU]):
+            C: cython.int = self.cpu(c)
+            if self.S[C + C_SW_STEP] != 0 and self.S[C + C_SW_PREV] == t:
+                return True
+        return False
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1396,7 +1615,7 @@ class Machine:
                 if self.S[P + T_STATE] == TS_DEAD:
                     self.release_task(prev)
                 elif self.S[P + T_STATE] == TS_RUNNABLE and self.S[P + T_KIND] != K_IDLE:
-                    self.rq_push(c, prev)
+                    self.rq_push(self.S[P + T_CPU], prev)
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1439,7 +1658,15 @@ class Machine:
         t: cython.int = self.S[C + C_CURR]
         T: cython.int = self.task(t)
         F: cython.int = self.top(t)
-        if st == BO_CLONE_RESTORE:
+        if st == BO_PKS_UPDATE2:
+            if self.v_pks == PKS_V9:
+                self.S[T + T_THREAD_PKRS] = self.S[F + F_BODYOP_ARG]
+            else:
+                self.pks_write_pkrs(c, self.S[T + T_THREAD_PKRS])
+            self.S[T + T_WINDOW] -= 1
+            self.S[F + F_BODYOP] = BOP_NONE
+            self.S[F + F_BODYOP_STEP] = 0
+        elif st == BO_CLONE_RESTORE:
             if self.S[T + T_NEED_FPU_LOAD]:
                 self.fpregs_restore_userregs(c, t)
             self.S[F + F_BODYOP_STEP] = BO_CLONE_XSAVE
@@ -1467,12 +1694,10 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def in_body(self, c: cython.int) -> cython.int:
-        """The frame kind whose body the CPU is in with nothing pending, FK_BASE for a kthread
-        body, -1 otherwise (user mode, idle, a step pending)."""
+        """With nothing pending on c: the kind of the frame whose body the CPU is in, FK_BASE
+        for a kthread body, -1 otherwise (user mode, idle)."""
         t: cython.int = self.curr(c)
         T: cython.int = self.task(t)
-        if self.pending(c) != 0:
-            return -1
         if self.S[T + T_DEPTH] == 0:
             return FK_BASE if self.S[T + T_KIND] == K_KTHREAD else -1
         return self.S[self.top(t) + F_KIND]
@@ -1501,7 +1726,7 @@ class Machine:
     def in_idle(self, c: cython.int) -> cython.bint:
         t: cython.int = self.curr(c)
         T: cython.int = self.task(t)
-        return (self.S[T + T_KIND] == K_IDLE and self.S[T + T_DEPTH] == 0 and self.pending(c) == 0)
+        return self.S[T + T_KIND] == K_IDLE and self.S[T + T_DEPTH] == 0
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1530,6 +1755,8 @@ class Machine:
         C: cython.int = self.cpu(c)
         t: cython.int = self.S[C + C_CURR]
         T: cython.int = self.task(t)
+        if self.S[T + T_DEPTH] + 1 >= MAX_DEPTH and not (op == OP_IRQ and self.S[C + C_IF] == 0):
+            return 0                    # the model's nesting bound (MAX_DEPTH frames)
         if op == OP_IRQ:
             if self.S[C + C_IF] == 1:
                 F: cython.int = self.push(c, FK_IRQ)
@@ -1609,6 +1836,8 @@ class Machine:
             F: cython.int = self.top(t)
             if self.S[F + F_KMAPS] > 0 or self.S[F + F_KFPU]:
                 return False
+            if k != FK_VMALLOC:
+                self.note_instr(c)
             if self.S[F + F_SOFTIRQ]:
                 self.S[F + F_PHASE] = ST_SOFTIRQ_END
             elif k == FK_SYSCALL:
@@ -1632,8 +1861,6 @@ class Machine:
                 return False
             if arg >= 0 and not self.in_queue(c, arg):
                 return False
-            if arg < 0 and self.S[C + C_RQ_LEN] == 0:
-                return False
             if idle:
                 self.idle_exit_eqs(c)
             self.note_instr(c)
@@ -1655,10 +1882,11 @@ class Machine:
                         or self.S[A + T_CPU] == c or not self.in_queue(self.S[A + T_CPU], arg)):
                     return False
             self.idle_body_op(c, idle)
-            if op == OP_WAKE and self.S[self.cpu(self.S[A + T_CPU]) + C_CURR] == arg:
-                # try_to_wake_up() of a task still switching out: it only becomes runnable
-                # and finish_task_switch() requeues it (ttwu_runnable)
+            if op == OP_WAKE and self.switching_out(arg):
+                # try_to_wake_up() of a task still switching out: it only becomes runnable;
+                # finish_task_switch() queues it here once it is off its CPU
                 self.S[A + T_STATE] = TS_RUNNABLE
+                self.S[A + T_CPU] = c
                 return True
             if op == OP_MIGRATE:
                 self.rq_remove(self.S[A + T_CPU], arg)
@@ -1699,9 +1927,15 @@ class Machine:
             self.mm_put(self.S[T + T_MM])
             self.S[T + T_MM] = -1
             return True
+        if op == OP_KMAP or op == OP_KUNMAP or op == OP_PMEM_READ or op == OP_STRAY_WRITE:
+            if not self.in_kernel_body(c):
+                return False
+            return self.ev_pks(c, t, op)
         if k != FK_SYSCALL:
             return False
         # syscall bodies
+        if (op == OP_EXEC or op == OP_EXIT) and self.S[self.top(t) + F_KMAPS] > 0:
+            return False            # a kmap_local mapping never outlives its code path
         if op == OP_FORK or op == OP_CLONE:
             return self.ev_fork(c, t, op == OP_CLONE)
         if op == OP_EXEC:
@@ -1737,6 +1971,67 @@ class Machine:
             self.S[MM_BASE + mm * MM_SIZE + MM_PASID] = mm + 1
             return True
         return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ev_pks(self, c: cython.int, t: cython.int, op: cython.int) -> cython.bint:
+        """kmap/kunmap of a pmem page and the accesses (kernel-notes 1d, SPEC 1.5).
+        kmap_local_page(): migrate_disable() and the refcounted enable
+        (__pgmap_mk_readwrite(): `if (!current->pgmap_prot_count++) pks_mk_readwrite()`)."""
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
+        held: cython.int = self.S[F + F_KMAPS]
+        pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
+        if op == OP_PMEM_READ:
+            # memcpy_mcsafe() from the mapped page: key 1 must be writable
+            if held == 0:
+                return False
+            self.note_instr(c)
+            if pkrs & (3 * PKEY1_AD) != 0:
+                self.fail(O_PKS_ACCESS, 0, pkrs)
+            return True
+        if op == OP_STRAY_WRITE:
+            if held != 0:
+                return False
+            self.note_instr(c)
+            if pkrs & (3 * PKEY1_AD) == 0:
+                self.fail(O_PKS_ACCESS, 1, pkrs)
+            return True
+        if op == OP_KUNMAP and held == 0:
+            return False
+        self.note_instr(c)
+        ref: cython.int = self.S[T + T_PKS_REF]
+        tp: cython.int = self.S[T + T_THREAD_PKRS] & ~(3 * PKEY1_AD)
+        if op == OP_KMAP:
+            self.S[T + T_MIGRATE_DISABLE] += 1
+            self.S[F + F_KMAPS] = held + 1
+            self.S[T + T_PKS_REF] = ref + 1
+            if ref == 0:
+                self.pks_update(c, t, F, tp)               # pks_set_readwrite(1)
+        else:
+            # kunmap_local(): the refcounted disable (`if (!--count)`), migrate_enable()
+            self.S[F + F_KMAPS] = held - 1
+            self.S[T + T_MIGRATE_DISABLE] -= 1
+            self.S[T + T_PKS_REF] = ref - 1
+            if ref == 1:
+                self.pks_update(c, t, F, tp | PKEY1_AD)    # pks_set_noaccess(1)
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pks_update(self, c: cython.int, t: cython.int, F: cython.int,
+                   new: cython.int) -> cython.void:
+        """A.11 __pks_update_protection(): two writes, the second pending.  The reference
+        writes thread.pkrs first, then the MSR; V9 writes the MSR first (H2)."""
+        T: cython.int = self.task(t)
+        self.S[T + T_WINDOW] += 1
+        if self.v_pks == PKS_V9:
+            self.pks_write_pkrs(c, new)
+        else:
+            self.S[T + T_THREAD_PKRS] = new
+        self.S[F + F_BODYOP] = BOP_PKS_UPDATE
+        self.S[F + F_BODYOP_STEP] = BO_PKS_UPDATE2
+        self.S[F + F_BODYOP_ARG] = new
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1780,7 +2075,7 @@ class Machine:
         self.S[K + T_LAST_CPU] = -1
         self.S[K + T_THREAD_PKRS] = PKS_INIT
         self.S[K + T_PASID_ACT] = 0
-        self.S[K + T_RESUME_IF] = 0
+        self.S[K + T_RESUME_IF] = 1         # schedule_tail() returns with IRQs on
         self.S[K + T_L_FPU] = self.S[T + T_L_FPU]
         self.S[K + T_L_PKRU] = self.S[T + T_L_PKRU]
         self.S[K + T_L_PASID] = 0
@@ -1817,10 +2112,11 @@ class Machine:
         """Run one event on CPU c.  Returns True when the program must stop (a violation)."""
         r: cython.int
         if op == OP_STEP:
-            if self.pending(c) == 0:
+            r = self.pending(c)
+            if r == 0:
                 self.record(TR_SKIP, c, op)
                 return False
-            return self.run_one(c)
+            return self.run_one(c, r)
         if (op == OP_IRQ or op == OP_NMI or op == OP_MCE or op == OP_DB or op == OP_BP
                 or op == OP_UACCESS_FAULT or op == OP_VMALLOC_FAULT):
             r = self.injected(c, op, arg)
@@ -1872,7 +2168,7 @@ class Machine:
         violations: cython.int = 0
         ncpu: cython.int = self.S[G_NCPU]
         for p in range(len(ln)):
-            self.S[:] = self.init_state
+            self.restore_initial()
             for i in range(ln[p]):
                 self.S[G_EVENT] = i
                 c = ev[3 * (off + i)]

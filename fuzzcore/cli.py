@@ -46,8 +46,10 @@ def variants(as_json: bool) -> None:
 @click.option("--trace", is_flag=True, help="print every event, its micro-steps and state changes")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.option("--debug", is_flag=True, help="check the state's type invariant after every step")
+@click.option("--ignore", multiple=True, metavar="ORACLE",
+              help="never report this oracle (look past a known violation); repeatable")
 def run(file: str, variant: str | None, config: str | None, cpu_vendor: str | None,
-        trace: bool, as_json: bool, debug: bool) -> None:
+        trace: bool, as_json: bool, debug: bool, ignore: tuple[str, ...]) -> None:
     """Run one text program; exit 0 clean, 1 violation, 2 bad input."""
     from .runner import ModelError, format_trace
     from .runner import run as run_program
@@ -57,7 +59,7 @@ def run(file: str, variant: str | None, config: str | None, cpu_vendor: str | No
         else:
             program = Program.load(file, config)
         result = run_program(program, variant, config, cpu_vendor, trace=trace,
-                             debug=True if debug else None)
+                             debug=True if debug else None, ignore=ignore)
     except (ProgramError, VariantError, ValueError) as e:
         fail(str(e))
     except ModelError as e:

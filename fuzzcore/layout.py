@@ -51,7 +51,7 @@ def field_names(ncpu: int, ntask: int, names: tuple[str, ...]) -> tuple[str, ...
             out[base + off] = f"cpu{cpu}.{name}"
         for i in range(c.MAX_TASK):
             out[base + c.C_RQ + i] = f"cpu{cpu}.rq[{i}]"
-    task_fields = {k: v for k, v in _fields("T_").items() if k < c.T_FRAMES}
+    task_fields = {k: v for k, v in _fields("T_").items() if k < c.T_PKS_STACK}
     frame_fields = {k: v for k, v in _fields("F_").items() if k < c.FRAME_SIZE}
     sig_fields = ("fpu", "pkru", "pkru_bv", "l_fpu", "l_pkru", "l_pasid")
     for t in range(c.MAX_TASK):
@@ -59,6 +59,9 @@ def field_names(ncpu: int, ntask: int, names: tuple[str, ...]) -> tuple[str, ...
         base = c.TASK_BASE + t * c.TASK_SIZE
         for off, name in task_fields.items():
             out[base + off] = f"{tname}.{name}"
+        for s in range(c.PKS_STACK_DEPTH):
+            for i, name in enumerate(("pkrs", "tpkrs", "ref")):
+                out[base + c.T_PKS_STACK + 3 * s + i] = f"{tname}.pks_stack[{s}].{name}"
         for s in range(c.MAX_SIG):
             for i, name in enumerate(sig_fields):
                 out[base + c.T_SIGFRAMES + s * c.SIG_SIZE + i] = f"{tname}.sigframe[{s}].{name}"

@@ -92,29 +92,29 @@ _TABLE: dict[str, list[_Row]] = {
          "seeds/004 (Andy: save PKRS in an enlarged pt_regs); kernel-notes 1d final design",
          "save as the last step of irqentry_enter/irqentry_nmi_enter (frame keeps MSR, "
          "thread.pkrs, refcount; then PKS_INIT, 0, PKS_INIT); restore as the first exit step"),
-        ("byvalue", "pks_restore", False,
+        ("byvalue", "pks_restore", True,
          "seeds/000 (R1: [PATCH RFC V2 17/17] x86/entry: Preserve PKRS MSR across exceptions)",
          "saves into a by-value copy of idtentry_state, so the restore writes PKRS 0 and "
          "refcount 0"),
-        ("early_save", "rcu_eqs", False,
+        ("early_save", "rcu_eqs", True,
          "seeds/000 (tglx: \"No.\" to idt_save_pkrs() before the state is established)",
          "as ptregs, but the save is the first software step of irqentry_enter (before "
          "user_exit/rcu_irq_enter) and calls traceable write_pkrs(): instrumentable"),
-        ("percpu", "pks_restore", False,
+        ("percpu", "pks_restore", True,
          "seeds/000 (R2: tglx, \"#PF does not work because #PF can schedule\")",
          "as ptregs, but the save overwrites one per-CPU slot that the restore reads; the "
          "switch still loads thread.pkrs"),
-        ("thread_slot", "pks_restore", False,
+        ("thread_slot", "pks_restore", True,
          "seeds/004 (R3: Andy, more than one saved value per thread)",
          "as ptregs, but the save overwrites one per-thread slot that the restore reads"),
-        ("idtentry_only", "pks_handler_init", False,
+        ("idtentry_only", "pks_handler_init", True,
          "seeds/000 (R4: \"#MC does not go through idtentry_enter(). Neither do #NMI, #DB, #BP\")",
          "as ptregs, but NMI, #MC, #DB and #BP (irqentry_nmi_enter) neither save nor restore"),
-        ("stack7", JUDGE, False,
+        ("stack7", JUDGE, True,
          "seeds/004 (R5: tglx, \"a stack of 7 entries and an index\")",
          "a per-thread stack of 7 saved values and an index; a push stores the value, then "
          "bumps the index, as two steps"),
-        ("v9", JUDGE, False,
+        ("v9", JUDGE, True,
          "LKML [PATCH V9 27/45] x86/pkeys: Preserve PKRS MSR across exceptions (2022)",
          "the series as posted: no thread.pkrs reset at the save, refcount not saved, MSR "
          "before thread.pkrs in an update, PKRS loaded before current switches"),

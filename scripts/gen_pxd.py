@@ -26,6 +26,7 @@ ATTRIBUTES = """\
     cdef public int v_pks, v_pkru, v_pasid, v_fpu           # design codes (variants.py)
     cdef public int v_ct_decide, v_ct_windows, v_ct_guard, v_ct_old_irq
     cdef public int debug            # check the type invariant after every micro-step
+    cdef public int ignore_mask      # oracles (bit per oracle) never reported
     cdef public int tracing          # record trace entries and state snapshots
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records
     cdef public list snapshots       # the state after every recorded step (bytes)
