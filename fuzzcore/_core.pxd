@@ -24,19 +24,23 @@ cdef int V_CT_DECIDE, V_CT_WINDOWS, V_CT_GUARD, V_CT_OLD_IRQ, NVARIANT, CT_DECID
 cdef int CT_DECIDE_SOFT, CT_DECIDE_EXIT_CS, CT_WIN_CLOSED, CT_WIN_OLD, CT_WIN_GET_USER_ONLY, PH_BODY
 cdef int ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER, ST_IRQENTRY_KERNEL
 cdef int ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER, ST_CT_CHANGE, ST_PKS_SAVE2
-cdef int ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE
-cdef int ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER
-cdef int ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL, ST_SOFT_USER_ENTER, ST_IRET
-cdef int ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET, ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE
-cdef int ST_SIG_XSAVE, ST_SIG_UNLOCK, ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES, SW_PICK, SW_FPU_PREPARE
-cdef int SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH, BO_CLONE_RESTORE
-cdef int BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2, NSTEPS, BOP_NONE, BOP_FPU_CLONE
-cdef int BOP_PKS_UPDATE, PKS_PTREGS, PKS_BYVALUE, PKS_EARLY_SAVE, PKS_PERCPU, PKS_THREAD_SLOT
-cdef int PKS_IDTENTRY_ONLY, PKS_STACK7, PKS_V9, PKS_STACK_DEPTH, PKEY1_AD, G_NCPU
-cdef int G_NUSER, G_NKTHREAD, G_NTASK, G_VENDOR, G_EVENT, G_STEPS
-cdef int G_VIOL, G_VIOL_MASK, G_VIOL_EVENT, G_VIOL_STEP, G_VIOL_CPU, G_VIOL_TASK
-cdef int G_VIOL_EXPECTED, G_VIOL_ACTUAL, G_CHECK_MASK, G_CHECK_STEP, G_CHECK_EXP, G_CHECK_ACT
-cdef int G_USED, G_NFIELDS, C_CURR, C_IF, C_GS_USER, C_CT
+cdef int ST_GP_FIXUP, ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP
+cdef int ST_EXIT_SCHEDULE, ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK
+cdef int ST_OLD_USER_ENTER, ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL, ST_SOFT_USER_ENTER
+cdef int ST_IRET, ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET, ST_SIG_PREPARE_PKRU, ST_SIG_LOCK
+cdef int ST_SIG_RESTORE, ST_SIG_XSAVE, ST_SIG_UNLOCK, ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES, SW_PICK
+cdef int SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH
+cdef int BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2, BO_SIGRETURN_XRSTOR, BO_SIGRETURN_ACTIVATE
+cdef int NSTEPS, BOP_NONE, BOP_FPU_CLONE, BOP_PKS_UPDATE, BOP_SIGRETURN, PKS_PTREGS
+cdef int PKS_BYVALUE, PKS_EARLY_SAVE, PKS_PERCPU, PKS_THREAD_SLOT, PKS_IDTENTRY_ONLY, PKS_STACK7
+cdef int PKS_V9, PKS_STACK_DEPTH, PKEY1_AD, PKRU_THREAD, PKRU_XSAVE, PKRU_WRITE_PKRU_IMAGE
+cdef int PKRU_KTHREAD_MM, PKRU_THREAD_NOFRAME, PKRU_SIGFRAME_NOBV, PASID_FINAL, PASID_V1, PASID_MEM_NOINVAL
+cdef int PASID_IPI, FPU_LAZY, FPU_SIGRESTORE_NOBH, FPU_IRQ_FPU_USABLE_OLD, FPU_SIGFAIL_NORESET, FPU_CLOBBERED
+cdef int SIGRETURN_KEEP, SIGRETURN_CORRUPT, SIG_HANDLER, SIG_RETURNED, G_NCPU, G_NUSER
+cdef int G_NKTHREAD, G_NTASK, G_VENDOR, G_EVENT, G_STEPS, G_VIOL
+cdef int G_VIOL_MASK, G_VIOL_EVENT, G_VIOL_STEP, G_VIOL_CPU, G_VIOL_TASK, G_VIOL_EXPECTED
+cdef int G_VIOL_ACTUAL, G_CHECK_MASK, G_CHECK_STEP, G_CHECK_EXP, G_CHECK_ACT, G_USED
+cdef int G_KICK, G_NFIELDS, C_CURR, C_IF, C_GS_USER, C_CT
 cdef int C_CT_CALLS, C_RCU_NMI, C_RCU_IRQ, C_PREEMPT, C_SOFTIRQ, C_HARDIRQ
 cdef int C_NMI, C_NEED_RESCHED, C_PEND_TIMER, C_PEND_DEV, C_PEND_IPI, C_NMI_STATE
 cdef int C_IN_MCE, C_DR7_OFF, C_SW_STEP, C_SW_PREV, C_SW_NEXT, C_SW_DEPTH
@@ -52,10 +56,10 @@ cdef int F_SEQ, F_FROM_USER, F_IRQ_IF, F_PHASE, F_IRQ_KIND, F_SOFTIRQ
 cdef int F_SOFTIRQ_RAISED, F_CT_PREV, F_CT_READ, F_CT_NEXT, F_CT_IF, F_EXIT_RCU
 cdef int F_RCU_IRQ, F_GS_SWAPPED, F_KMAPS, F_KFPU, F_PKS_SAVED, F_SAVE_PKRS
 cdef int F_SAVE_TPKRS, F_SAVE_REF, F_ENTRY_PKRS, F_ENTRY_TPKRS, F_ENTRY_REF, F_BODYOP
-cdef int F_BODYOP_STEP, F_BODYOP_ARG, F_SIGSEGV, F_RESUME, FRAME_SIZE, TASK_SIZE
-cdef int MM_USERS, MM_PASID, MM_CPUS, MM_SIZE, MM_BASE, TASK_BASE
-cdef int STATE_SIZE, TR_EVENT, TR_SKIP, TR_STEP, TR_IRQ_TAKEN, TR_NMI_LATCHED
-cdef int TR_IRQ_HELD, TR_SIZE, MAX_STEPS_PER_EVENT
+cdef int F_BODYOP_STEP, F_BODYOP_ARG, F_SIGSEGV, F_RESUME, F_SIG_PKRU, F_SIG_CHECK
+cdef int F_SIG_EXPECT, FRAME_SIZE, TASK_SIZE, MM_USERS, MM_PASID, MM_CPUS
+cdef int MM_SIZE, MM_BASE, TASK_BASE, STATE_SIZE, TR_EVENT, TR_SKIP
+cdef int TR_STEP, TR_IRQ_TAKEN, TR_NMI_LATCHED, TR_IRQ_HELD, TR_SIZE, MAX_STEPS_PER_EVENT
 
 
 @cython.final
@@ -86,6 +90,8 @@ cdef class Machine:
     cdef void note_instr(self, int c) noexcept
     cdef void note_schedule(self, int c) noexcept
     cdef void check_state(self, int c) noexcept
+    cdef void check_fpu(self, int c, int t) noexcept
+    cdef void check_coherent(self, int t, int c) noexcept
     cdef void check_pks(self, int c, int t) noexcept
     cdef bint finish_check(self, int c) noexcept
     cdef bint after(self, int c, int step) noexcept
@@ -106,6 +112,9 @@ cdef class Machine:
     cdef void frame_step(self, int c, int st) noexcept
     cdef void st_irqentry_kernel(self, int c, int t, int F) noexcept
     cdef void st_entry_by_kind(self, int c, int t, int F) noexcept
+    cdef void gp_sigsegv(self, int t, int F) noexcept
+    cdef void st_gp_fixup_v1(self, int c, int t, int F) noexcept
+    cdef void update_pasid(self, int c, int t) noexcept
     cdef bint try_fixup_enqcmd_gp(self, int c, int t) noexcept
     cdef void enter_body(self, int c, int F) noexcept
     cdef bint pks_saves(self, int F) noexcept
@@ -118,10 +127,20 @@ cdef class Machine:
     cdef void pks_write_pkrs(self, int c, int v) noexcept
     cdef void st_irq_exit(self, int c, int F) noexcept
     cdef void st_exit_loop(self, int c, int t, int F) noexcept
+    cdef bint signal_deliverable(self, int t, int F) noexcept
     cdef void st_old_work(self, int c, int t, int F) noexcept
     cdef void st_exit_fpu(self, int c, int t, int F) noexcept
     cdef void fpregs_restore_userregs(self, int c, int t) noexcept
-    cdef void returned_to_user(self, int c, int t) noexcept
+    cdef bint fpregs_state_valid(self, int c, int t) noexcept
+    cdef void fpregs_mark_activate(self, int c, int t) noexcept
+    cdef bint pkru_in_xsave(self) noexcept
+    cdef void wrpkru(self, int c, int v) noexcept
+    cdef void xrstor_pkru(self, int c, int v, int bv) noexcept
+    cdef void xsave(self, int c, int t) noexcept
+    cdef void fpu_clear_user_states(self, int c, int t) noexcept
+    cdef void write_pkru(self, int c, int t, int v) noexcept
+    cdef void returned_to_user(self, int c, int t, int F) noexcept
+    cdef int mm_pasid(self, int t) noexcept
     cdef void frame_popped(self, int c, int t, int F) noexcept
     cdef void check_pks_restore(self, int c, int t, int F) noexcept
     cdef void st_irqentry_exit_kernel(self, int c, int t, int F) noexcept
@@ -132,6 +151,7 @@ cdef class Machine:
     cdef void rq_push(self, int c, int t) noexcept
     cdef bint in_queue(self, int c, int t) noexcept
     cdef void switch_step(self, int c, int st) noexcept
+    cdef void switch_pkru_from_image(self, int c, int t) noexcept
     cdef void release_task(self, int t) noexcept
     cdef void mm_put(self, int mm) noexcept
     cdef int mm_new(self) noexcept
@@ -148,6 +168,12 @@ cdef class Machine:
     cdef bint body_event(self, int c, int op, int arg) noexcept
     cdef bint ev_pks(self, int c, int t, int op) noexcept
     cdef void pks_update(self, int c, int t, int F, int new) noexcept
+    cdef void ev_user(self, int c, int t, int op, int arg) noexcept
+    cdef bint irq_fpu_usable(self, int c, int design) noexcept
+    cdef bint ev_kernel_fpu(self, int c, int t, int op, int k) noexcept
+    cdef void ev_sigreturn(self, int c, int t, int arg) noexcept
+    cdef void sigreturn_step(self, int c, int t, int F, int st) noexcept
+    cdef void ipi_mm_cpus(self, int mm) noexcept
     cdef void idle_body_op(self, int c, bint idle) noexcept
     cdef bint ev_fork(self, int c, int t, bint thread) noexcept
     cdef bint event(self, int c, int op, int arg) noexcept

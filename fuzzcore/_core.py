@@ -113,7 +113,7 @@ CT_WIN_GET_USER_ONLY = 2
  # entry
  ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER,
  ST_IRQENTRY_KERNEL, ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER,
- ST_CT_CHANGE, ST_PKS_SAVE2,
+ ST_CT_CHANGE, ST_PKS_SAVE2, ST_GP_FIXUP,
  # exit
  ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE,
  ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER,
@@ -126,13 +126,14 @@ CT_WIN_GET_USER_ONLY = 2
  SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH,
  # body operations (A.9 - A.11): F_BODYOP_STEP holds one of these
  BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2,
- NSTEPS) = range(53)
+ BO_SIGRETURN_XRSTOR, BO_SIGRETURN_ACTIVATE,
+ NSTEPS) = range(56)
 
 STEP_NAMES = (
     "body",
     "swapgs", "user_exit", "instrumentation_begin+local_irq_enable", "local_irq_enable",
     "get_user", "irqentry_enter", "pks_save", "handler_entry", "paranoid_swapgs",
-    "irqentry_nmi_enter", "ct_state_change", "pks_stack_bump",
+    "irqentry_nmi_enter", "ct_state_change", "pks_stack_bump", "fixup_pasid_exception",
     "irq_exit", "softirq_end", "pks_restore", "syscall_exit_to_user_mode_prepare",
     "exit_to_user_mode_loop", "__schedule", "arch_exit_to_user_mode_prepare", "user_enter",
     "swapgs", "sysret", "exit_work", "user_enter", "local_irq_disable", "exit_work_recheck",
@@ -144,11 +145,13 @@ STEP_NAMES = (
     "switch_fpu_finish", "finish_task_switch",
     "fpu_clone:fpregs_restore_userregs", "fpu_clone:xsave_to_child", "fpu_clone:fpregs_unlock",
     "pks_update:second_write",
+    "sigreturn:xrstor_from_frame", "sigreturn:fpregs_mark_activate",
 )
 
 BOP_NONE = 0
 BOP_FPU_CLONE = 1
 BOP_PKS_UPDATE = 2
+BOP_SIGRETURN = 3
 
 # PKS designs (variants.py order)
 PKS_PTREGS = 0
@@ -161,6 +164,27 @@ PKS_STACK7 = 6
 PKS_V9 = 7
 PKS_STACK_DEPTH = 7
 PKEY1_AD = 4           # AD(1)
+
+# PKRU, PASID and FPU designs (variants.py order)
+PKRU_THREAD = 0
+PKRU_XSAVE = 1
+PKRU_WRITE_PKRU_IMAGE = 2
+PKRU_KTHREAD_MM = 3
+PKRU_THREAD_NOFRAME = 4
+PKRU_SIGFRAME_NOBV = 5
+PASID_FINAL = 0
+PASID_V1 = 1
+PASID_MEM_NOINVAL = 2
+PASID_IPI = 3
+FPU_LAZY = 0
+FPU_SIGRESTORE_NOBH = 1
+FPU_IRQ_FPU_USABLE_OLD = 2
+FPU_SIGFAIL_NORESET = 3
+FPU_CLOBBERED = 256    # what a kernel-FPU section leaves in the registers
+SIGRETURN_KEEP = 256
+SIGRETURN_CORRUPT = 257
+SIG_HANDLER = 1        # F_SIG_CHECK: the return to user starts a signal handler
+SIG_RETURNED = 2       # F_SIG_CHECK: the return to user ends a sigreturn
 
 # --------------------------------------------------------------------------------------------
 # The state layout.  Every field is one int.
@@ -186,7 +210,8 @@ PKEY1_AD = 4           # AD(1)
  G_CHECK_EXP,
  G_CHECK_ACT,
  G_USED,          # the prefix of the vector this configuration uses
- G_NFIELDS) = range(21)
+ G_KICK,          # IPIs were sent: take them on every CPU where IF=1
+ G_NFIELDS) = range(22)
 
 # Per CPU, at CPU_BASE + cpu * CPU_SIZE
 (C_CURR,          # task running on this CPU (`current`)
@@ -291,7 +316,10 @@ T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
  F_BODYOP_ARG,    # its argument (fork: the child)
  F_SIGSEGV,       # #GP: the fixup failed, SIGSEGV pending on exit
  F_RESUME,        # the step a scheduled-out frame resumes at (PH_BODY for the body)
- FRAME_SIZE) = range(30)
+ F_SIG_PKRU,      # signal delivery: the PKRU sig_prepare_pkru() kept
+ F_SIG_CHECK,     # SIG_HANDLER / SIG_RETURNED: what the next return to user must show
+ F_SIG_EXPECT,    # the PKRU a sigreturn must leave
+ FRAME_SIZE) = range(33)
 
 TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
 
@@ -492,6 +520,11 @@ class Machine:
             self.S[F + F_ENTRY_TPKRS] = PKS_INIT
             self.S[C + C_RQ + self.S[C + C_RQ_LEN]] = t
             self.S[C + C_RQ_LEN] += 1
+        for t in range(nuser, ntask):
+            # a kthread's (and idle's) fpstate is never maintained: its PKRU component is
+            # not a value anyone set (what pkru=kthread_mm loads, #5)
+            T = TASK_BASE + t * TASK_SIZE
+            self.S[T + T_FPS_PKRU] = 0
         for t in range(nuser, nuser + nkthread):
             T = TASK_BASE + t * TASK_SIZE
             self.S[T + T_STATE] = TS_RUNNABLE
@@ -584,6 +617,56 @@ class Machine:
         if self.user_mode(c) and self.S[C + C_CT] != CT_USER:
             self.fail(O_CT_USER, CT_USER, self.S[C + C_CT])
         self.check_pks(c, t)
+        self.check_fpu(c, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def check_fpu(self, c: cython.int, t: cython.int) -> cython.void:
+        """fpu_consistent, fpu_coherent, pkru_user, pasid_leak (SPEC 1.8; kernel-notes F1,
+        F2, K1, A1-A2)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        kind: cython.int = self.S[T + T_KIND]
+        if kind == K_USER:
+            # fpregs_assert_state_consistent(): live registers are the task's, and right
+            if not self.S[T + T_NEED_FPU_LOAD] and not self.S[C + C_IN_KFPU]:
+                if not self.fpregs_state_valid(c, t):
+                    self.fail(O_FPU_CONSISTENT, t, self.S[C + C_OWNER])
+                elif self.S[C + C_FPU] != self.S[T + T_L_FPU]:
+                    self.fail(O_FPU_CONSISTENT, self.S[T + T_L_FPU], self.S[C + C_FPU])
+            if self.S[C + C_PKRU] != self.S[T + T_L_PKRU]:
+                self.fail(O_PKRU_USER, self.S[T + T_L_PKRU], self.S[C + C_PKRU])
+            if self.S[T + T_DEPTH] == 0 and self.S[C + C_PASID] >= 0:
+                if self.S[C + C_PASID] != self.mm_pasid(t):
+                    self.fail(O_PASID_LEAK, self.mm_pasid(t), self.S[C + C_PASID])
+        elif kind == K_KTHREAD and self.S[T + T_MM] >= 0:
+            # a kthread doing uaccess on a user mm runs with init_pkru_value (K4, #5)
+            if self.S[C + C_PKRU] != INIT_PKRU:
+                self.fail(O_PKRU_USER, INIT_PKRU, self.S[C + C_PKRU])
+        # preserved copies: the owner of this CPU's registers, and the current task's copy
+        self.check_coherent(self.S[C + C_OWNER], c)
+        lc: cython.int = self.S[T + T_LAST_CPU]
+        if lc >= 0 and lc != c and self.S[self.cpu(lc) + C_OWNER] == t:
+            self.check_coherent(t, lc)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def check_coherent(self, t: cython.int, c: cython.int) -> cython.void:
+        """fpu_coherent: TIF_NEED_FPU_LOAD(t) && fpregs_state_valid(t, c) => CPU c's fpu and
+        IA32_PASID equal t's image (Andy's rule, kernel-notes 1c)."""
+        if t < 0:
+            return
+        T: cython.int = self.task(t)
+        C: cython.int = self.cpu(c)
+        if (not self.S[T + T_NEED_FPU_LOAD] or self.S[T + T_LAST_CPU] != c
+                or self.S[T + T_WINDOW] != 0):
+            return
+        if self.S[C + C_FPU] != self.S[T + T_FPS_FPU]:
+            self.fail(O_FPU_COHERENT, self.S[T + T_FPS_FPU], self.S[C + C_FPU])
+            return
+        img: cython.int = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+        if self.S[C + C_PASID] != img:
+            self.fail(O_FPU_COHERENT, img, self.S[C + C_PASID])
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -773,7 +856,9 @@ class Machine:
             return True
         if st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
             return True
-        if st >= BO_CLONE_RESTORE and st <= BO_CLONE_UNLOCK:
+        if st >= BO_CLONE_RESTORE and st <= BO_SIGRETURN_ACTIVATE:
+            return True
+        if st == ST_GP_FIXUP:
             return True
         if st == ST_EXIT_FPU:
             return not old          # old designs: everything after user_enter is noinstr
@@ -789,7 +874,7 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def step_touches_umem(self, c: cython.int, st: cython.int) -> cython.bint:
-        return st == ST_GET_USER or st == ST_SIG_XSAVE
+        return st == ST_GET_USER or st == ST_SIG_XSAVE or st == BO_SIGRETURN_XRSTOR
 
     # ----------------------------------------------------------------------------------------
     # Running steps
@@ -973,6 +1058,8 @@ class Machine:
                              ST_ENTRY_BY_KIND if self.v_pks == PKS_EARLY_SAVE else ST_PKS_SAVE)
         elif st == ST_CT_CHANGE:
             self.st_ct_change(c, F)
+        elif st == ST_GP_FIXUP:
+            self.st_gp_fixup_v1(c, t, F)
         elif st == ST_SYSCALL_IRQ_ENABLE:
             # A.1 (3): instrumentation_begin(); local_irq_enable()
             self.S[C + C_IF] = 1
@@ -1047,7 +1134,7 @@ class Machine:
             # sysret / iret to user: the return-to-user point
             self.pop(c, t)
             self.frame_popped(c, t, F)
-            self.returned_to_user(c, t)
+            self.returned_to_user(c, t, F)
         elif st == ST_OLD_WORK:
             self.st_old_work(c, t, F)
         elif st == ST_OLD_USER_ENTER:
@@ -1060,7 +1147,7 @@ class Machine:
             self.S[F + F_PHASE] = ST_OLD_RECHECK
         elif st == ST_OLD_RECHECK:
             # old asm exit: re-check the work flags with IRQs off
-            if self.S[C + C_NEED_RESCHED] or self.S[T + T_SIGPENDING]:
+            if self.S[C + C_NEED_RESCHED] or self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]:
                 self.S[C + C_IF] = 1
                 self.S[F + F_PHASE] = ST_OLD_USER_EXIT
             else:
@@ -1129,18 +1216,23 @@ class Machine:
             # do_user_addr_fault(): local_irq_enable() if the interrupted context had IF=1
             self.S[C + C_IF] = 1 if self.S[F + F_FROM_USER] else self.S[F + F_IRQ_IF]
         elif kind == FK_GP:
-            # exc_general_protection(): try_fixup_enqcmd_gp() with IRQs off, else
-            # cond_local_irq_enable() and SIGSEGV
-            if self.try_fixup_enqcmd_gp(c, t):
-                pass
-            else:
+            if self.v_pasid == PASID_V1 or self.v_pasid == PASID_MEM_NOINVAL:
+                # v1 (2021-09): cond_local_irq_enable() first, the fixup is a later step
                 self.S[C + C_IF] = self.S[F + F_IRQ_IF]
-                self.S[F + F_SIGSEGV] = 1
+                self.S[F + F_PHASE] = ST_GP_FIXUP
+                return
+            # exc_general_protection(): try_fixup_enqcmd_gp() with IRQs off (A.8), else
+            # cond_local_irq_enable() and SIGSEGV
+            if not self.try_fixup_enqcmd_gp(c, t):
+                self.S[C + C_IF] = self.S[F + F_IRQ_IF]
+                self.gp_sigsegv(t, F)
         elif kind == FK_IRQ:
             # irq_enter_rcu(): hardirq count +1; the handler runs with IRQs off
             self.S[C + C_HARDIRQ] += 1
             if self.S[F + F_IRQ_KIND] == IRQ_TIMER:
                 self.S[C + C_NEED_RESCHED] = 1   # the tick's scheduler_tick() -> resched_curr()
+            elif self.S[F + F_IRQ_KIND] == IRQ_IPI:
+                self.update_pasid(c, t)
         elif kind == FK_VMALLOC:
             pass                            # vmalloc_fault(): noinstr, IF stays 0
         else:
@@ -1148,6 +1240,54 @@ class Machine:
             self.S[C + C_IF] = 1
         self.S[F + F_PHASE] = PH_BODY
         self.enter_body(c, F)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def gp_sigsegv(self, t: cython.int, F: cython.int) -> cython.void:
+        """The #GP is not a PASID fault: SIGSEGV.  pasid_lost: never for an mm with a PASID."""
+        self.S[F + F_SIGSEGV] = 1
+        if self.mm_pasid(t) >= 0:
+            self.fail(O_PASID_LOST, 0, 1)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_gp_fixup_v1(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """[PATCH 4/8] x86/traps: Demand-populate PASID MSR via #GP (2021-09), after IRQs are
+        on, under fpregs_lock(): fpu__pasid_write() writes the MSR when
+        !TIF_NEED_FPU_LOAD || fpregs_state_valid, else the memory image (kernel-notes 1c).
+        pasid=mem_noinval writes memory whenever TIF_NEED_FPU_LOAD, without zapping last_cpu."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        pasid: cython.int = self.mm_pasid(t)
+        self.S[F + F_PHASE] = PH_BODY
+        if pasid < 0 or self.S[T + T_PASID_ACT]:
+            self.gp_sigsegv(t, F)
+            self.enter_body(c, F)
+            return
+        regs: cython.bint = not self.S[T + T_NEED_FPU_LOAD]
+        if self.v_pasid == PASID_V1 and self.fpregs_state_valid(c, t):
+            regs = True
+        if regs:
+            self.S[C + C_PASID] = pasid
+        else:
+            self.S[T + T_FPS_PASID] = pasid
+            self.S[T + T_FPS_PASID_BV] = 1
+        self.S[T + T_PASID_ACT] = 1                 # has_valid_pasid
+        self.enter_body(c, F)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def update_pasid(self, c: cython.int, t: cython.int) -> cython.void:
+        """pasid=ipi (#11, removed by 9bfecd058339): the IPI's update_pasid() writes
+        current->mm's PASID into the MSR, or into the image when TIF_NEED_FPU_LOAD, whatever
+        context it interrupted."""
+        T: cython.int = self.task(t)
+        pasid: cython.int = self.mm_pasid(t)
+        if self.S[T + T_NEED_FPU_LOAD]:
+            self.S[T + T_FPS_PASID] = pasid
+            self.S[T + T_FPS_PASID_BV] = 1 if pasid >= 0 else 0
+        else:
+            self.S[self.cpu(c) + C_PASID] = pasid
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1338,12 +1478,26 @@ class Machine:
         if self.S[C + C_NEED_RESCHED]:
             self.S[C + C_IF] = 1
             self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
-        elif self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]:
+        elif self.signal_deliverable(t, F):
             self.S[C + C_IF] = 1
             self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
         else:
             self.S[C + C_IF] = 0
             self.S[F + F_PHASE] = ST_EXIT_FPU
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def signal_deliverable(self, t: cython.int, F: cython.int) -> cython.bint:
+        """A signal is pending.  With MAX_SIG frames already on the user stack it is dropped
+        (the model's bound on nested handlers)."""
+        T: cython.int = self.task(t)
+        if not (self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]):
+            return False
+        if self.S[T + T_NSIG] >= MAX_SIG:
+            self.S[T + T_SIGPENDING] = 0
+            self.S[F + F_SIGSEGV] = 0
+            return False
+        return True
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1354,7 +1508,7 @@ class Machine:
         self.S[C + C_IF] = 1
         if self.S[C + C_NEED_RESCHED]:
             self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
-        elif self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]:
+        elif self.signal_deliverable(t, F):
             self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
         else:
             self.S[F + F_PHASE] = ST_OLD_USER_ENTER
@@ -1374,20 +1528,116 @@ class Machine:
         PKRU is excluded under pkru=thread (30a304a13873)."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
-        if not (self.S[C + C_OWNER] == t and self.S[T + T_LAST_CPU] == c):
+        if not self.fpregs_state_valid(c, t):
             self.S[C + C_FPU] = self.S[T + T_FPS_FPU]
             self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
-            self.S[C + C_OWNER] = t
-            self.S[T + T_LAST_CPU] = c
-        self.S[T + T_NEED_FPU_LOAD] = 0
+            if self.pkru_in_xsave():
+                self.xrstor_pkru(c, self.S[T + T_FPS_PKRU], self.S[T + T_FPS_PKRU_BV])
+        self.fpregs_mark_activate(c, t)
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def returned_to_user(self, c: cython.int, t: cython.int) -> cython.void:
-        """The return-to-user point (after sysret/iret to user)."""
-        mm: cython.int = self.S[self.task(t) + T_MM]
+    def fpregs_state_valid(self, c: cython.int, t: cython.int) -> cython.bint:
+        """fpu == fpu_fpregs_owner_ctx && cpu == fpu->last_cpu (fpu/context.h)."""
+        return self.S[self.cpu(c) + C_OWNER] == t and self.S[self.task(t) + T_LAST_CPU] == c
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def fpregs_mark_activate(self, c: cython.int, t: cython.int) -> cython.void:
+        """fpregs_activate() + last_cpu + clear TIF_NEED_FPU_LOAD (fpu/core.c)."""
+        self.S[self.cpu(c) + C_OWNER] = t
+        self.S[self.task(t) + T_LAST_CPU] = c
+        self.S[self.task(t) + T_NEED_FPU_LOAD] = 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def pkru_in_xsave(self) -> cython.bint:
+        """Before 5.14 PKRU was an XSAVE component the kernel's XRSTORs loaded."""
+        return (self.v_pkru == PKRU_XSAVE or self.v_pkru == PKRU_WRITE_PKRU_IMAGE
+                or self.v_pkru == PKRU_KTHREAD_MM)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def wrpkru(self, c: cython.int, v: cython.int) -> cython.void:
+        """WRPKRU: sets XINUSE[PKRU], except that AMD's init tracker marks PKRU init after a
+        WRPKRU of 0 (SPEC 1.6, bug #6/#15)."""
+        C: cython.int = self.cpu(c)
+        self.S[C + C_PKRU] = v
+        self.S[C + C_XINUSE_PKRU] = 0 if (v == 0 and self.S[G_VENDOR] == 1) else 1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def xrstor_pkru(self, c: cython.int, v: cython.int, bv: cython.int) -> cython.void:
+        """XRSTOR of a PKRU component: a clear XSTATE_BV bit loads the hardware init value 0."""
+        C: cython.int = self.cpu(c)
+        self.S[C + C_PKRU] = v if bv else 0
+        self.S[C + C_XINUSE_PKRU] = 1 if bv else 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def xsave(self, c: cython.int, t: cython.int) -> cython.void:
+        """save_fpregs_to_fpstate(): XSAVE the registers into t's image; XSTATE_BV[PKRU] is
+        XINUSE[PKRU].  The registers keep their contents."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        self.S[T + T_FPS_FPU] = self.S[C + C_FPU]
+        self.S[T + T_FPS_PASID] = self.S[C + C_PASID]
+        self.S[T + T_FPS_PASID_BV] = 1 if self.S[C + C_PASID] >= 0 else 0
+        self.S[T + T_FPS_PKRU] = self.S[C + C_PKRU]
+        self.S[T + T_FPS_PKRU_BV] = self.S[C + C_XINUSE_PKRU]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def fpu_clear_user_states(self, c: cython.int, t: cython.int) -> cython.void:
+        """fpu__clear_user_states(): init user state into the registers, pkru_write_default(),
+        supervisor state (PASID) from fpstate if the registers are not valid, activate."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        if not self.fpregs_state_valid(c, t):
+            self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+        self.S[C + C_FPU] = 0
+        self.wrpkru(c, INIT_PKRU)
+        self.fpregs_mark_activate(c, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def write_pkru(self, c: cython.int, t: cython.int, v: cython.int) -> cython.void:
+        """write_pkru(): the kernel sets the current task's PKRU (pkey_alloc, ...).
+        pkru=thread: WRPKRU if it differs (72a6c08c44e4).  Before 5.14 it also edited the
+        XSAVE image, but only when the image had the component (get_xsave_addr() != NULL)."""
+        T: cython.int = self.task(t)
+        if self.pkru_in_xsave():
+            if self.S[T + T_FPS_PKRU_BV]:
+                self.S[T + T_FPS_PKRU] = v
+            self.wrpkru(c, v)
+        elif self.S[self.cpu(c) + C_PKRU] != v:
+            self.wrpkru(c, v)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def returned_to_user(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """The return-to-user point (after sysret/iret to user): fpu_user, pkru_signal."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        mm: cython.int = self.S[T + T_MM]
         if mm >= 0:
             self.S[MM_BASE + mm * MM_SIZE + MM_CPUS] |= 1 << c
+        if self.S[C + C_FPU] != self.S[T + T_L_FPU]:
+            self.fail(O_FPU_USER, self.S[T + T_L_FPU], self.S[C + C_FPU])
+        elif self.S[T + T_L_PASID] and self.S[C + C_PASID] != self.mm_pasid(t):
+            self.fail(O_FPU_USER, self.mm_pasid(t), self.S[C + C_PASID])
+        chk: cython.int = self.S[F + F_SIG_CHECK]
+        if chk == SIG_HANDLER and self.S[C + C_PKRU] != INIT_PKRU:
+            self.fail(O_PKRU_SIGNAL, INIT_PKRU, self.S[C + C_PKRU])
+        elif chk == SIG_RETURNED and self.S[C + C_PKRU] != self.S[F + F_SIG_EXPECT]:
+            self.fail(O_PKRU_SIGNAL, self.S[F + F_SIG_EXPECT], self.S[C + C_PKRU])
+        self.S[F + F_SIG_CHECK] = 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def mm_pasid(self, t: cython.int) -> cython.int:
+        mm: cython.int = self.S[self.task(t) + T_MM]
+        return self.S[MM_BASE + mm * MM_SIZE + MM_PASID] if mm >= 0 else -1
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1433,13 +1683,21 @@ class Machine:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def signal_step(self, c: cython.int, t: cython.int, F: cython.int, st: cython.int) -> cython.void:
-        """A.6 signal delivery (arch/x86/kernel/signal.c, fpu/signal.c)."""
+    def signal_step(self, c: cython.int, t: cython.int, F: cython.int,
+                    st: cython.int) -> cython.void:
+        """A.6 signal delivery: handle_signal() -> setup_rt_frame() -> get_sigframe()
+        (arch/x86/kernel/signal.c, fpu/signal.c copy_fpstate_to_sigframe())."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
         old: cython.bint = self.v_ct_windows == CT_WIN_OLD
+        n: cython.int = self.S[T + T_NSIG]
+        G: cython.int = T + T_SIGFRAMES + (n - 1) * SIG_SIZE
         if st == ST_SIG_PREPARE_PKRU:
             self.S[T + T_WINDOW] += 1
+            self.S[F + F_SIG_PKRU] = self.S[C + C_PKRU]
+            if not self.pkru_in_xsave() and self.v_pkru != PKRU_THREAD_NOFRAME:
+                # sig_prepare_pkru() (70044df250d0): all keys on while the frame is written
+                self.write_pkru(c, t, 0)
             self.S[F + F_PHASE] = ST_SIG_LOCK
         elif st == ST_SIG_LOCK:
             self.S[C + C_SOFTIRQ] += 1           # fpregs_lock(): local_bh_disable()
@@ -1449,29 +1707,33 @@ class Machine:
                 self.fpregs_restore_userregs(c, t)
             self.S[F + F_PHASE] = ST_SIG_XSAVE
         elif st == ST_SIG_XSAVE:
-            n: cython.int = self.S[T + T_NSIG]
-            if n < MAX_SIG:
-                G: cython.int = T + T_SIGFRAMES + n * SIG_SIZE
-                self.S[G + 0] = self.S[C + C_FPU]
-                self.S[G + 3] = self.S[T + T_L_FPU]
-                self.S[G + 4] = self.S[T + T_L_PKRU]
-                self.S[G + 5] = self.S[T + T_L_PASID]
-            self.S[T + T_NSIG] = n + 1 if n < MAX_SIG else n
+            # copy_fpregs_to_sigframe(): XSAVE straight to the user stack
+            G = T + T_SIGFRAMES + n * SIG_SIZE
+            self.S[T + T_NSIG] = n + 1
+            self.S[G + 0] = self.S[C + C_FPU]
+            self.S[G + 1] = self.S[C + C_PKRU]
+            self.S[G + 2] = 0 if self.v_pkru == PKRU_THREAD_NOFRAME else self.S[C + C_XINUSE_PKRU]
             self.S[F + F_PHASE] = ST_SIG_UNLOCK
         elif st == ST_SIG_UNLOCK:
             self.S[C + C_SOFTIRQ] -= 1
             self.S[F + F_PHASE] = ST_SIG_UPDATE_PKRU
         elif st == ST_SIG_UPDATE_PKRU:
+            # update_pkru_in_sigframe(): the kept PKRU into the frame; ae6012d72fa6 also sets
+            # its XSTATE_BV bit (pkru=thread).  tglx's noframe proposal keeps PKRU out.
+            self.S[G + 1] = self.S[F + F_SIG_PKRU]
+            if self.v_pkru == PKRU_THREAD:
+                self.S[G + 2] = 1                   # pkru=sigframe_nobv: not (#15)
             self.S[F + F_PHASE] = ST_SIG_CLEAR_USER_STATES
         else:
-            # fpu__clear_user_states(): init user state in the registers; L pushed and reset
-            self.S[C + C_FPU] = 0
-            self.S[C + C_OWNER] = t
-            self.S[T + T_LAST_CPU] = c
-            self.S[T + T_NEED_FPU_LOAD] = 0
+            # fpu__clear_user_states(); L is pushed (into the frame) and reset
+            self.fpu_clear_user_states(c, t)
+            self.S[G + 3] = self.S[T + T_L_FPU]
+            self.S[G + 4] = self.S[T + T_L_PKRU]
             self.S[T + T_L_FPU] = 0
+            self.S[T + T_L_PKRU] = INIT_PKRU
             self.S[T + T_SIGPENDING] = 0
             self.S[F + F_SIGSEGV] = 0
+            self.S[F + F_SIG_CHECK] = SIG_HANDLER
             self.S[T + T_WINDOW] -= 1
             self.S[F + F_PHASE] = ST_OLD_WORK if old else ST_EXIT_LOOP
 
@@ -1569,20 +1831,20 @@ class Machine:
                 self.S[C + C_SW_STEP] = SW_FPU_PREPARE
             self.S[C + C_SW_NEXT] = nxt
         elif st == SW_FPU_PREPARE:
-            # switch_fpu_prepare(): a user task whose registers are live saves them (XSAVE)
+            # __switch_to(): if (!TIF_NEED_FPU_LOAD) switch_fpu_prepare(): a user task's live
+            # registers are saved (XSAVE) and stay cached: last_cpu := c, the owner stays prev
             if self.S[P + T_KIND] == K_USER and not self.S[P + T_NEED_FPU_LOAD]:
-                self.S[P + T_FPS_FPU] = self.S[C + C_FPU]
-                self.S[P + T_FPS_PASID] = self.S[C + C_PASID]
-                self.S[P + T_FPS_PASID_BV] = 1 if self.S[C + C_PASID] >= 0 else 0
+                self.xsave(c, prev)
                 self.S[P + T_LAST_CPU] = c
             self.S[C + C_SW_STEP] = SW_PKRU_LOAD
         elif st == SW_PKRU_LOAD:
-            # x86_pkru_load(prev, next)
-            N: cython.int = self.task(nxt)
-            self.S[P + T_THREAD_PKRU] = self.S[C + C_PKRU]
-            if self.S[C + C_PKRU] != self.S[N + T_THREAD_PKRU]:
-                self.S[C + C_PKRU] = self.S[N + T_THREAD_PKRU]
-                self.S[C + C_XINUSE_PKRU] = 1
+            # x86_pkru_load(prev, next) (pkru=thread, 5.14+); before 5.14 PKRU was switched
+            # by switch_fpu_finish() instead
+            if not self.pkru_in_xsave():
+                N: cython.int = self.task(nxt)
+                self.S[P + T_THREAD_PKRU] = self.S[C + C_PKRU]
+                if self.S[C + C_PKRU] != self.S[N + T_THREAD_PKRU]:
+                    self.wrpkru(c, self.S[N + T_THREAD_PKRU])
             self.S[C + C_SW_STEP] = SW_PKRS_LOAD
         elif st == SW_PKRS_LOAD:
             # x86_pkrs_load(next): pks_write_pkrs(next->thread.pkrs)
@@ -1599,6 +1861,8 @@ class Machine:
         elif st == SW_FPU_FINISH:
             # switch_fpu_finish(): set TIF_NEED_FPU_LOAD on next
             self.S[self.task(nxt) + T_NEED_FPU_LOAD] = 1
+            if self.pkru_in_xsave():
+                self.switch_pkru_from_image(c, nxt)
             self.S[C + C_SW_STEP] = SW_FINISH
         else:
             # finish_task_switch(): IF := next's saved IF; need_resched cleared
@@ -1616,6 +1880,24 @@ class Machine:
                     self.release_task(prev)
                 elif self.S[P + T_STATE] == TS_RUNNABLE and self.S[P + T_KIND] != K_IDLE:
                     self.rq_push(self.S[P + T_CPU], prev)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def switch_pkru_from_image(self, c: cython.int, t: cython.int) -> cython.void:
+        """switch_fpu_finish() before 5.14 (0cecca9d03c9): PKRU from the incoming task's
+        image -- init_pkru_value for a kthread or an init-state component (510b80a6a0f1:
+        0 for the latter); pkru=kthread_mm tests current->mm instead of PF_KTHREAD (#5)."""
+        T: cython.int = self.task(t)
+        val: cython.int = INIT_PKRU
+        user: cython.bint = self.S[T + T_KIND] == K_USER
+        if self.v_pkru == PKRU_KTHREAD_MM:
+            user = self.S[T + T_MM] >= 0
+        if user:
+            if self.S[T + T_FPS_PKRU_BV]:
+                val = self.S[T + T_FPS_PKRU]
+            elif self.v_pkru == PKRU_WRITE_PKRU_IMAGE:
+                val = 0
+        self.wrpkru(c, val)
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1658,7 +1940,9 @@ class Machine:
         t: cython.int = self.S[C + C_CURR]
         T: cython.int = self.task(t)
         F: cython.int = self.top(t)
-        if st == BO_PKS_UPDATE2:
+        if st == BO_SIGRETURN_XRSTOR or st == BO_SIGRETURN_ACTIVATE:
+            self.sigreturn_step(c, t, F, st)
+        elif st == BO_PKS_UPDATE2:
             if self.v_pks == PKS_V9:
                 self.S[T + T_THREAD_PKRS] = self.S[F + F_BODYOP_ARG]
             else:
@@ -1671,11 +1955,10 @@ class Machine:
                 self.fpregs_restore_userregs(c, t)
             self.S[F + F_BODYOP_STEP] = BO_CLONE_XSAVE
         elif st == BO_CLONE_XSAVE:
-            # save_fpregs_to_fpstate(dst_fpu), the PASID bit cleared
+            # save_fpregs_to_fpstate(dst_fpu), the PASID bit cleared ("x86/fpu: Clear PASID
+            # when copying fpstate"); copy_thread(): the child's thread.pkru := PKRU
             K: cython.int = self.task(self.S[F + F_BODYOP_ARG])
-            self.S[K + T_FPS_FPU] = self.S[C + C_FPU]
-            self.S[K + T_FPS_PKRU] = self.S[C + C_PKRU]
-            self.S[K + T_FPS_PKRU_BV] = self.S[C + C_XINUSE_PKRU]
+            self.xsave(c, self.S[F + F_BODYOP_ARG])
             self.S[K + T_FPS_PASID] = -1
             self.S[K + T_FPS_PASID_BV] = 0
             self.S[K + T_THREAD_PKRU] = self.S[C + C_PKRU]
@@ -1830,6 +2113,14 @@ class Machine:
                 return False
             self.push(c, FK_SYSCALL if op == OP_SYSCALL else FK_PF)
             return True
+        if (op == OP_FPU_WRITE or op == OP_WRPKRU or op == OP_XRSTOR_INIT_PKRU
+                or op == OP_ENQCMD or op == OP_PKEY_ACCESS):
+            if not self.user_mode(c):
+                return False
+            self.ev_user(c, t, op, arg)
+            return True
+        if op == OP_KFPU_BEGIN or op == OP_KFPU_END:
+            return self.ev_kernel_fpu(c, t, op, k)
         if op == OP_RET:
             if k < 0 or k == FK_BASE:
                 return False
@@ -1934,8 +2225,9 @@ class Machine:
         if k != FK_SYSCALL:
             return False
         # syscall bodies
-        if (op == OP_EXEC or op == OP_EXIT) and self.S[self.top(t) + F_KMAPS] > 0:
-            return False            # a kmap_local mapping never outlives its code path
+        if (op == OP_EXEC or op == OP_EXIT) and (
+                self.S[self.top(t) + F_KMAPS] > 0 or self.S[self.top(t) + F_KFPU]):
+            return False            # a kmap or kernel-FPU section never outlives its code path
         if op == OP_FORK or op == OP_CLONE:
             return self.ev_fork(c, t, op == OP_CLONE)
         if op == OP_EXEC:
@@ -1945,12 +2237,22 @@ class Machine:
                 return False
             self.mm_put(self.S[T + T_MM])
             self.S[T + T_MM] = mm
-            # fpu_flush_thread(): init fpstate, invalidate; pkru_flush_thread(); PKS reset
+            # flush_thread(): fpu_flush_thread() (init fpstate, TIF_NEED_FPU_LOAD, last_cpu -1)
+            # and pkru_flush_thread(); before 5.14 fpu__clear() loaded init state eagerly
             self.S[T + T_FPS_FPU] = 0
             self.S[T + T_FPS_PASID] = -1
             self.S[T + T_FPS_PASID_BV] = 0
-            self.S[T + T_LAST_CPU] = -1
-            self.S[T + T_NEED_FPU_LOAD] = 1
+            self.S[T + T_FPS_PKRU] = 0
+            self.S[T + T_FPS_PKRU_BV] = 0
+            if self.pkru_in_xsave():
+                self.S[C + C_FPU] = 0
+                self.S[C + C_PASID] = -1
+                self.wrpkru(c, INIT_PKRU)
+                self.fpregs_mark_activate(c, t)
+            else:
+                self.S[T + T_LAST_CPU] = -1
+                self.S[T + T_NEED_FPU_LOAD] = 1
+                self.write_pkru(c, t, INIT_PKRU)
             self.S[T + T_THREAD_PKRS] = PKS_INIT
             self.S[T + T_PASID_ACT] = 0
             self.S[T + T_L_FPU] = 0
@@ -1964,11 +2266,26 @@ class Machine:
             self.start_switch(c, -1, TS_DEAD, PH_BODY, 0)
             return True
         if op == OP_PASID_BIND:
-            self.note_instr(c)
+            # iommu_sva_bind_device(): the mm gets a PASID on the first bind
             mm = self.S[T + T_MM]
             if self.S[MM_BASE + mm * MM_SIZE + MM_PASID] >= 0:
                 return False
+            self.note_instr(c)
             self.S[MM_BASE + mm * MM_SIZE + MM_PASID] = mm + 1
+            if self.v_pasid == PASID_IPI:
+                self.ipi_mm_cpus(mm)
+            return True
+        if op == OP_PKEY_ALLOC:
+            # the kernel sets the task's PKRU on its behalf (write_pkru()); key 0 stays open
+            self.note_instr(c)
+            self.write_pkru(c, t, arg & ~3)
+            self.S[T + T_L_PKRU] = arg & ~3
+            return True
+        if op == OP_SIGRETURN:
+            if self.S[T + T_NSIG] == 0:
+                return False
+            self.note_instr(c)
+            self.ev_sigreturn(c, t, arg)
             return True
         return False
 
@@ -2032,6 +2349,154 @@ class Machine:
         self.S[F + F_BODYOP] = BOP_PKS_UPDATE
         self.S[F + F_BODYOP_STEP] = BO_PKS_UPDATE2
         self.S[F + F_BODYOP_ARG] = new
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ev_user(self, c: cython.int, t: cython.int, op: cython.int, arg: cython.int) -> cython.void:
+        """User-mode instructions; each also updates the logical state L (SPEC 1.8)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        if op == OP_FPU_WRITE:
+            self.S[C + C_FPU] = arg
+            self.S[T + T_L_FPU] = arg
+        elif op == OP_WRPKRU:
+            self.wrpkru(c, arg & ~3)               # key 0 stays open
+            self.S[T + T_L_PKRU] = arg & ~3
+        elif op == OP_XRSTOR_INIT_PKRU:
+            self.xrstor_pkru(c, 0, 0)
+            self.S[T + T_L_PKRU] = 0
+        elif op == OP_PKEY_ACCESS:
+            # a user write to a page of pkey `arg`: denied if AD or WD is set
+            shift: cython.int = 2 * arg
+            hw_denied: cython.bint = (self.S[C + C_PKRU] >> shift) & 3 != 0
+            l_denied: cython.bint = (self.S[T + T_L_PKRU] >> shift) & 3 != 0
+            if hw_denied != l_denied:
+                self.fail(O_PKRU_USER, self.S[T + T_L_PKRU], self.S[C + C_PKRU])
+            if hw_denied:
+                self.S[T + T_SIGPENDING] = 1       # SIGSEGV (SEGV_PKUERR)
+        else:
+            # ENQCMD: succeeds iff IA32_PASID is valid; else #GP from user
+            if self.mm_pasid(t) >= 0:
+                self.S[T + T_L_PASID] = 1
+            if self.S[C + C_PASID] < 0:
+                self.push(c, FK_GP)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def irq_fpu_usable(self, c: cython.int, design: cython.int) -> cython.bint:
+        """irq_fpu_usable() (fpu/core.c, 59f5ede3bc0f): never in NMI or a section; in
+        hardirq only if it did not interrupt a BH-disabled (fpregs_lock) region.  The old
+        rule (#13) only asked whether a section was open."""
+        C: cython.int = self.cpu(c)
+        if self.S[C + C_NMI] > 0 or self.S[C + C_IN_KFPU]:
+            return False
+        if design == FPU_IRQ_FPU_USABLE_OLD:
+            return True
+        if self.S[C + C_HARDIRQ] == 0:
+            return True
+        return self.S[C + C_SOFTIRQ] == 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ev_kernel_fpu(self, c: cython.int, t: cython.int, op: cython.int,
+                      k: cython.int) -> cython.bint:
+        """kernel_fpu_begin_mask() / kernel_fpu_end() (5.2-6.14, fpu/core.c)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        if k < 0 or k == FK_VMALLOC:
+            return False
+        F: cython.int = self.top(t)
+        if op == OP_KFPU_END:
+            if not self.S[F + F_KFPU]:
+                return False
+            self.note_instr(c)
+            self.S[C + C_IN_KFPU] = 0
+            self.S[C + C_PREEMPT] -= 1
+            self.S[F + F_KFPU] = 0
+            return True
+        if self.S[C + C_IN_KFPU] or not self.irq_fpu_usable(c, self.v_fpu):
+            return False
+        self.note_instr(c)
+        if not self.irq_fpu_usable(c, FPU_LAZY):
+            self.fail(O_KERNEL_FPU, 1, 0)
+        self.S[C + C_PREEMPT] += 1
+        self.S[C + C_IN_KFPU] = 1
+        self.S[F + F_KFPU] = 1
+        if self.S[T + T_KIND] == K_USER and not self.S[T + T_NEED_FPU_LOAD]:
+            self.S[T + T_NEED_FPU_LOAD] = 1
+            self.xsave(c, t)
+        self.S[C + C_OWNER] = -1                  # __cpu_invalidate_fpregs_state()
+        self.S[C + C_FPU] = FPU_CLOBBERED
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ev_sigreturn(self, c: cython.int, t: cython.int, arg: cython.int) -> cython.void:
+        """rt_sigreturn, A.9 (1): restore_altstack() first (d10b554919d4), fpregs_lock();
+        the rest is pending.  fpu=sigrestore_nobh (#1) takes no lock."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
+        self.S[T + T_WINDOW] += 1
+        if self.v_fpu != FPU_SIGRESTORE_NOBH:
+            self.S[C + C_SOFTIRQ] += 1
+        self.S[F + F_BODYOP] = BOP_SIGRETURN
+        self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_XRSTOR
+        self.S[F + F_BODYOP_ARG] = arg
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def sigreturn_step(self, c: cython.int, t: cython.int, F: cython.int,
+                       st: cython.int) -> cython.void:
+        """A.9 (2)-(3): __fpu_restore_sig() -> restore_fpregs_from_user() (fpu/signal.c)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        arg: cython.int = self.S[F + F_BODYOP_ARG]
+        G: cython.int = T + T_SIGFRAMES + (self.S[T + T_NSIG] - 1) * SIG_SIZE
+        if st == BO_SIGRETURN_XRSTOR:
+            self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_ACTIVATE
+            if arg == SIGRETURN_CORRUPT:
+                # every failure resets the FPU state (efa165504943); not so in #10
+                if self.v_fpu != FPU_SIGFAIL_NORESET:
+                    if self.S[T + T_NEED_FPU_LOAD]:
+                        self.S[C + C_OWNER] = -1   # __cpu_invalidate_fpregs_state()
+                    self.fpu_clear_user_states(c, t)
+                return
+            if arg < SIGRETURN_KEEP:
+                self.S[G + 1] = arg & ~3            # the user edited the frame's PKRU
+            # XRSTOR from the user's frame: fpu, and PKRU unless tglx's noframe proposal
+            self.S[C + C_FPU] = self.S[G + 0]
+            if self.v_pkru != PKRU_THREAD_NOFRAME:
+                self.xrstor_pkru(c, self.S[G + 1], self.S[G + 2])
+            return
+        # (3) fpregs_mark_activate(); fpregs_unlock(); L popped
+        self.fpregs_mark_activate(c, t)
+        if self.v_fpu != FPU_SIGRESTORE_NOBH:
+            self.S[C + C_SOFTIRQ] -= 1
+        self.S[T + T_WINDOW] -= 1
+        self.S[T + T_NSIG] -= 1
+        if arg == SIGRETURN_CORRUPT:
+            self.S[T + T_L_FPU] = 0
+            self.S[T + T_L_PKRU] = INIT_PKRU
+            self.S[T + T_SIGPENDING] = 1           # SIGSEGV
+        else:
+            self.S[T + T_L_FPU] = self.S[G + 3]
+            self.S[T + T_L_PKRU] = self.S[G + 1] if arg < SIGRETURN_KEEP else self.S[G + 4]
+            self.S[F + F_SIG_CHECK] = SIG_RETURNED
+            self.S[F + F_SIG_EXPECT] = self.S[G + 1]
+        self.S[F + F_BODYOP] = BOP_NONE
+        self.S[F + F_BODYOP_STEP] = 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ipi_mm_cpus(self, mm: cython.int) -> cython.void:
+        """pasid=ipi: an IPI to every CPU the mm has run on (held where IF=0)."""
+        cpus: cython.int = self.S[MM_BASE + mm * MM_SIZE + MM_CPUS]
+        c: cython.int
+        for c in range(self.S[G_NCPU]):
+            if (cpus >> c) & 1:
+                self.S[self.cpu(c) + C_PEND_IPI] = 1
+                self.S[G_KICK] = 1
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2132,7 +2597,15 @@ class Machine:
             self.record(TR_SKIP, c, op)
             return False
         self.record(TR_EVENT, c, op)
-        return self.after(c, -1)
+        if self.after(c, -1):
+            return True
+        if self.S[G_KICK]:
+            self.S[G_KICK] = 0
+            cc: cython.int
+            for cc in range(self.S[G_NCPU]):
+                if self.take_held_irq(cc):
+                    return True
+        return False
 
     def run(self, events, start: cython.int = 0) -> cython.int:
         """Run flat (cpu, opcode, arg) triples from the current state.  Returns the index of

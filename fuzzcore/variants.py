@@ -49,6 +49,7 @@ PKS_PTREGS, PKS_BYVALUE, PKS_EARLY_SAVE, PKS_PERCPU = 0, 1, 2, 3
 PKS_THREAD_SLOT, PKS_IDTENTRY_ONLY, PKS_STACK7, PKS_V9 = 4, 5, 6, 7
 PKS_STACK_DEPTH = 7  # pks=stack7's capacity (pks_depth)
 PKRU_THREAD, PKRU_XSAVE, PKRU_WRITE_PKRU_IMAGE, PKRU_KTHREAD_MM, PKRU_THREAD_NOFRAME = 0, 1, 2, 3, 4
+PKRU_SIGFRAME_NOBV = 5
 PASID_FINAL, PASID_V1, PASID_MEM_NOINVAL, PASID_IPI = 0, 1, 2, 3
 FPU_LAZY, FPU_SIGRESTORE_NOBH, FPU_IRQ_FPU_USABLE_OLD, FPU_SIGFAIL_NORESET = 0, 1, 2, 3
 CT_GENERIC, CT_SOFT_OLD, CT_HARD_OLD, CT_EXIT_CS, CT_FAST_SYSCALL32, CT_NORECURSION = range(6)
@@ -125,36 +126,41 @@ _TABLE: dict[str, list[_Row]] = {
          "70044df250d0, ae6012d72fa6 (signals)",
          "thread.pkru switched by x86_pkru_load, kernel XRSTORs exclude PKRU; the signal frame "
          "carries PKRU with its XSTATE_BV bit set (update_pkru_in_sigframe)"),
-        ("xsave", "pkru_user", False,
+        ("xsave", "pkru_user", True,
          "0cecca9d03c9 x86/fpu: Eager switch PKRU state (v5.2-v5.13)",
          "PKRU is an XSAVE component the kernel's XRSTORs load; switch_fpu_finish writes it "
          "from next's image, init_pkru_value when the component is init"),
-        ("write_pkru_image", "pkru_user", False,
+        ("write_pkru_image", "pkru_user", True,
          "0d714dba1626 x86/fpu: Update xstate's PKRU value on write_pkru() (bug #6); seeds/002",
          "xsave with 510b80a6a0f1 (the switch loads 0 for an init component); write_pkru "
          "still skips an image without the component"),
-        ("kthread_mm", "pkru_user", False,
+        ("kthread_mm", "pkru_user", True,
          "fixed by 12f7764ac612 x86/process: Check PF_KTHREAD and not current->mm for kernel "
          "threads (bug #5)",
          "xsave whose switch_fpu_finish tests current->mm instead of PF_KTHREAD"),
-        ("thread_noframe", "pkru_signal", False,
+        ("thread_noframe", "pkru_user", True,
          "seeds/002 (tglx's proposal taken literally; Dave's signal-frame ABI concern)",
          "thread, but PKRU is not in the signal frame: sigreturn leaves the handler's PKRU"),
+        ("sigframe_nobv", "pkru_user", True,
+         "70044df250d0 x86/pkeys: Update PKRU to enable all pkeys before XSAVE, without "
+         "ae6012d72fa6 (bug #15)",
+         "sig_prepare_pkru() writes 0 before the XSAVE; on AMD XSTATE_BV[PKRU] is then 0 in "
+         "the frame and sigreturn's XRSTOR loads 0 whatever update_pkru_in_sigframe() wrote"),
     ],
     "pasid": [
         ("final", CLEAN, True,
          "fa6af69f38d3 x86/traps: Demand-populate PASID MSR via #GP (v5.18)",
          "try_fixup_enqcmd_gp is the first body step of a #GP from user, IF=0; on success the "
          "frame waits in its body with IF=0"),
-        ("v1", "pasid_lost", False,
+        ("v1", "fpu_coherent", True,
          "seeds/001 ([PATCH 4/8] x86/traps: Demand-populate PASID MSR via #GP, 2021-09)",
          "fixup after cond_local_irq_enable, under fpregs_lock: the MSR if !TIF_NEED_FPU_LOAD "
          "|| fpregs_state_valid, else the memory image; has_valid_pasid for pasid_activated"),
-        ("mem_noinval", "fpu_coherent", False,
+        ("mem_noinval", "fpu_coherent", True,
          "seeds/001 (Andy: write memory and invalidate preserved copies by zapping last_cpu)",
          "v1, but with TIF_NEED_FPU_LOAD set it writes the memory image without zapping "
          "last_cpu"),
-        ("ipi", "fpu_coherent", False,
+        ("ipi", "fpu_coherent", True,
          "9bfecd058339 x86/cpufeatures: Force disable X86_FEATURE_ENQCMD and remove "
          "update_pasid() (bug #11)",
          "pasid_bind IPIs every CPU the mm ran on; the IPI body runs update_pasid (MSR, or the "
@@ -166,15 +172,15 @@ _TABLE: dict[str, list[_Row]] = {
          "behaviour)",
          "deferred restore: switch_fpu_prepare/finish, fpregs_restore_userregs on exit to "
          "user, kernel_fpu_begin disables preemption"),
-        ("sigrestore_nobh", "fpu_consistent", False,
+        ("sigrestore_nobh", "fpu_consistent", True,
          "fixed by 68239654acaf (id unverified) x86/fpu: Disable bottom halves while loading FPU "
          "registers (bug #1)",
          "the sigreturn restore runs without fpregs_lock"),
-        ("irq_fpu_usable_old", "kernel_fpu", False,
+        ("irq_fpu_usable_old", "kernel_fpu", True,
          "fixed by 59f5ede3bc0f x86/fpu: Prevent FPU state corruption (bug #13)",
          "old irq_fpu_usable: !in_interrupt() || interrupted_user_mode() || "
          "interrupted_kernel_fpu_idle(), true in an irq inside fpregs_lock"),
-        ("sigfail_noreset", "fpu_user", False,
+        ("sigfail_noreset", "fpu_consistent", True,
          "fixed by efa165504943 x86/fpu: Reset state for all signal restore failures (bug #10)",
          "a failed sigreturn restore does not reset the FPU state"),
     ],

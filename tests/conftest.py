@@ -224,9 +224,39 @@ def driver(core: ModuleType):
     return make
 
 
+def load_script(name: str) -> ModuleType:
+    """A module from scripts/ (they are programs, not a package)."""
+    import importlib.util
+    import sys
+    key = f"fuzzcore_scripts_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "scripts" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+def first_difference(a: bytes, b: bytes, cfg: Config) -> str:
+    """The name of the first state field where two snapshots differ (for failure messages)."""
+    from fuzzcore import layout
+    x, y = array.array("i"), array.array("i")
+    x.frombytes(a)
+    y.frombytes(b)
+    if len(x) != len(y):
+        return f"state sizes differ: {len(x)} != {len(y)}"
+    names = layout.field_names(cfg.ncpu, cfg.ntask,
+                               tuple(cfg.task_name(t) for t in range(cfg.ntask)))
+    for i, (u, v) in enumerate(zip(x, y)):
+        if u != v:
+            return f"{names[i]}: {u} != {v}"
+    return "no difference"
+
+
 def program_files() -> list[Path]:
     return sorted(PROGRAMS.rglob("*.fz"))
 
 
-__all__ = ["Driver", "L", "MODES", "INTERPRETED", "load_core", "run_program", "program_files",
+__all__ = ["load_script", "first_difference", "Driver", "L", "MODES", "INTERPRETED", "load_core", "run_program", "program_files",
            "step_id", "EVENTS", "BY_NAME", "Event", "ROOT"]
