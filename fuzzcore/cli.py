@@ -76,6 +76,23 @@ def run(file: str, variant: str | None, config: str | None, cpu_vendor: str | No
 
 
 @main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--quiet", "-q", is_flag=True, help="print only mismatches and the summary")
+def replay(paths: tuple[str, ...], quiet: bool) -> None:
+    """Run every program under PATHS (default: corpus/) and check its expected verdict, and
+    that the reference design is clean on it.  Exit 1 on any mismatch."""
+    from .replay import replay as replay_paths
+    try:
+        report = replay_paths(paths or ("corpus",))
+    except OSError as e:
+        fail(str(e))
+    for line in report.lines():
+        if not quiet or not line.startswith("ok"):
+            click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
 @click.option("--events", default=2_000_000, show_default=True, help="events per measurement")
 @click.option("--length", default=64, show_default=True, help="events per random program")
 @click.option("--variant", default=None)

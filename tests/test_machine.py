@@ -282,6 +282,19 @@ def test_ret_makes_the_exit_pending_and_runs_none_of_it(d: Driver) -> None:
     assert d.cpu(0, "CT") == L.CT_USER and d.task("t0", "DEPTH") == 0
 
 
+def test_ret_is_refused_while_the_frame_holds_a_kmap(d: Driver) -> None:
+    in_syscall_body(d)
+    d.run("cpu0 kmap")
+    records = d.run("cpu0 ret")            # the PKS update's pending step runs, then: refused
+    assert [r[0] for r in records] == ["step", "skip"]
+    assert d.pending(0) is None and d.task("t0", "DEPTH") == 1
+    assert d.kinds("cpu0 kunmap") == ["event"]
+    d.step_until_idle(0)
+    assert d.kinds("cpu0 ret") == ["event"] and d.pending(0) == A["exit_prepare"]
+    d.step_until_idle(0)
+    assert d.user_mode(0) and d.violation() is None
+
+
 def test_a_program_that_ends_leaves_pending_steps_unrun(d: Driver) -> None:
     d.run("cpu0 syscall\ncpu0 step\ncpu1 user_fault")
     assert d.pending(0) == A["enter_from_user_mode"]

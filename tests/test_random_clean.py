@@ -177,3 +177,57 @@ def test_script_finds_oracles_by_name() -> None:
         assert any(f"violation: {o} " in note for o in ORACLES), note
     else:
         assert out.returncode == 0
+
+
+def test_external_type_invariant_after_every_step() -> None:
+    """tests/invariants.py (SPEC 1.3, written from outside the core) holds after every micro-step
+    and event of random programs, on every modelled design, on the compiled core."""
+    import array as _array
+
+    from invariants import problems
+
+    from fuzzcore.variants import DESIGNS
+    core = load_core("compiled")
+    variants = ["reference"] + [f"{d.subsystem}={d.design}" for d in DESIGNS
+                                if d.modelled and not d.reference]
+    rng = random.Random(11)
+    checked = 0
+    for i, variant in enumerate(variants):
+        cfg = CONFIGS[("small", "medium", "large")[i % 3]]
+        m = core.Machine(Variant.parse(variant).codes(), cfg.code, i % 2)
+        m.tracing = 1
+        for _ in range(max(20, 600 // len(variants))):
+            program = RC.random_program(rng, cfg)
+            m.reset()
+            m.run(program.to_arrays(cfg))
+            for k, snap in enumerate(m.snapshots):
+                state = _array.array("i")
+                state.frombytes(snap)
+                found = problems(state, cfg)
+                assert not found, (f"after snapshot {k}: {found}\n# variant: {variant}\n"
+                                   f"# config: {cfg.name}\n{program.serialize()}")
+                checked += 1
+    assert checked > 5000
+
+
+def test_external_type_invariant_detects_broken_states() -> None:
+    import array as _array
+
+    from invariants import problems
+    cfg = CONFIGS["small"]
+    m = load_core("interpreted").Machine(Variant().codes(), cfg.code, 0)
+    good = _array.array("i", bytes(m.S))
+    assert problems(good, cfg) == []
+    cpu0 = L.CPU_BASE
+    t0 = L.TASK_BASE
+    for index, value, word in [
+            (cpu0 + L.C_RQ + 1, 0, "t0"),                      # t0 queued while current
+            (cpu0 + L.C_IF, 0, "IF=0"),                        # user mode with IF=0
+            (cpu0 + L.C_HARDIRQ, -1, "negative"),
+            (t0 + L.T_STATE, L.TS_SLEEPING, "t0"),             # current but sleeping
+            (L.MM_BASE + L.MM_USERS, 5, "mm0"),
+            (cpu0 + L.C_CT, 7, "ct")]:
+        bad = _array.array("i", good)
+        bad[index] = value
+        found = problems(bad, cfg)
+        assert any(word in p for p in found), (word, found)
