@@ -60,6 +60,7 @@ cdef int F_BODYOP_STEP, F_BODYOP_ARG, F_SIGSEGV, F_RESUME, F_SIG_PKRU, F_SIG_CHE
 cdef int F_SIG_EXPECT, FRAME_SIZE, TASK_SIZE, MM_USERS, MM_PASID, MM_CPUS
 cdef int MM_SIZE, MM_BASE, TASK_BASE, STATE_SIZE, TR_EVENT, TR_SKIP
 cdef int TR_STEP, TR_IRQ_TAKEN, TR_NMI_LATCHED, TR_IRQ_HELD, TR_SIZE, MAX_STEPS_PER_EVENT
+cdef int COV_SIZE, ARG_NONE, ARG_INT, ARG_TASK, ARG_OPT_TASK
 
 
 @cython.final
@@ -70,6 +71,9 @@ cdef class Machine:
     cdef public int v_ct_decide, v_ct_windows, v_ct_guard, v_ct_old_irq
     cdef public int debug            # check the type invariant after every micro-step
     cdef public int ignore_mask      # oracles (bit per oracle) never reported
+    cdef public unsigned char[::1] cov  # model coverage bitmap (COV_SIZE)
+    cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
+    cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records
     cdef public list snapshots       # the state after every recorded step (bytes)
@@ -95,6 +99,7 @@ cdef class Machine:
     cdef void check_pks(self, int c, int t) noexcept
     cdef bint finish_check(self, int c) noexcept
     cdef bint after(self, int c, int step) noexcept
+    cdef void cover(self, int c, int step) noexcept
     cdef void record(self, int kind, int c, int arg) noexcept
     cdef int push(self, int c, int kind) noexcept
     cdef void pop(self, int c, int t) noexcept

@@ -344,6 +344,14 @@ TR_NMI_LATCHED = 4
 TR_IRQ_HELD = 5   # an irq arrived with IF=0 and is held
 TR_SIZE = 4
 MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
+COV_SIZE = 1 << 20     # model coverage: edges between abstract states (a bitmap)
+
+# The binary decoding of fuzz engines (program.py, Program.from_bytes), done here for speed:
+# argument kinds of the decoder table set by set_decoder().
+ARG_NONE = 0
+ARG_INT = 1
+ARG_TASK = 2
+ARG_OPT_TASK = 3
 
 
 @cython.cclass
@@ -363,6 +371,12 @@ class Machine:
         self.v_ct_old_irq = variant[V_CT_OLD_IRQ]
         self.debug = 0
         self.ignore_mask = 0
+        self.cov = array('B', [0]) * COV_SIZE
+        self.cov_on = 0
+        self.cov_new = 0
+        self.dec_kind = array('i', [0]) * NOPS
+        self.dec_lo = array('i', [0]) * NOPS
+        self.dec_span = array('i', [1]) * NOPS
         self.tracing = 0
         self.trace = array('i')
         self.snapshots = []
@@ -723,6 +737,8 @@ class Machine:
         self.S[G_CHECK_STEP] = -1
         if self.tracing:
             self.snapshots.append(bytes(self.S))
+        if self.cov_on:
+            self.cover(c, step)
         if self.debug and not stop:
             err = self.validate()
             if err:
@@ -730,6 +746,42 @@ class Machine:
                 self.S[G_VIOL] = NORACLES + 1
                 return True
         return stop
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def cover(self, c: cython.int, step: cython.int) -> cython.void:
+        """Model-level coverage (SPEC 3.1): the transition just taken on the acting CPU (the
+        micro-step or event) together with its abstract state (the top frame, IF, ct, held
+        IRQs, FPU ownership, PKS access, windows ...), hashed into a bitmap.  New entries count
+        as progress even where no new C edge is hit."""
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        T: cython.int = self.task(t)
+        d: cython.int = self.S[T + T_DEPTH]
+        F: cython.int = self.frame(t, d)
+        sig: cython.uint = cython.cast(cython.uint, (step + 1) & 127)
+        sig |= cython.cast(cython.uint, self.S[F + F_KIND] & 15) << 7
+        sig |= cython.cast(cython.uint, min(d, 7)) << 11
+        sig |= cython.cast(cython.uint, self.S[C + C_IF] & 1) << 14
+        sig |= cython.cast(cython.uint, self.S[C + C_CT] & 3) << 15
+        sig |= cython.cast(cython.uint, (self.S[C + C_PEND_TIMER] | self.S[C + C_PEND_DEV]
+                                         | self.S[C + C_PEND_IPI]) & 1) << 17
+        sig |= cython.cast(cython.uint, self.S[T + T_NEED_FPU_LOAD] & 1) << 18
+        sig |= cython.cast(cython.uint, 1 if self.S[C + C_OWNER] == t else 0) << 19
+        sig |= cython.cast(cython.uint, self.S[C + C_IN_KFPU] & 1) << 20
+        sig |= cython.cast(cython.uint, 1 if self.S[T + T_WINDOW] > 0 else 0) << 21
+        sig |= cython.cast(cython.uint, 1 if self.S[C + C_PKRS] & (3 * PKEY1_AD) else 0) << 22
+        sig |= cython.cast(cython.uint, 1 if self.S[C + C_SW_STEP] else 0) << 23
+        sig |= cython.cast(cython.uint, self.S[C + C_NMI_STATE] & 3) << 24
+        sig |= cython.cast(cython.uint, self.S[T + T_KIND] & 3) << 26
+        sig |= cython.cast(cython.uint, 1 if self.S[T + T_SIGPENDING] or self.S[T + T_NSIG] else 0) << 28
+        sig |= cython.cast(cython.uint, 1 if self.S[T + T_PKS_REF] else 0) << 29
+        sig |= cython.cast(cython.uint, 1 if self.S[C + C_SOFTIRQ] else 0) << 30
+        h: cython.uint = (sig * cython.cast(cython.uint, 2654435761)) & 0xFFFFFFFF
+        idx: cython.uint = (h >> 12) & (COV_SIZE - 1)
+        if self.cov[idx] == 0:
+            self.cov_new += 1
+            self.cov[idx] = 1
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2653,6 +2705,57 @@ class Machine:
                     break
             off += ln[p]
         return total, violations
+
+    def set_decoder(self, kinds, los, spans):
+        """The binary decoding's table (from events.py): per opcode, its argument kind, lowest
+        value and span."""
+        i: cython.int
+        for i in range(NOPS):
+            self.dec_kind[i] = kinds[i]
+            self.dec_lo[i] = los[i]
+            self.dec_span[i] = spans[i]
+
+    def run_bytes(self, data: bytes) -> cython.int:
+        """Decode fuzzer bytes exactly as Program.from_bytes does and run them from the current
+        state: two bytes per event (opcode and CPU, then the argument).  Returns the index of
+        the violating event, or -1.  No Python object per event: the harnesses' fast path."""
+        n: cython.int = len(data) // 2
+        ncpu: cython.int = self.S[G_NCPU]
+        ntasks: cython.int = self.S[G_NUSER] + self.S[G_NKTHREAD]
+        i: cython.int
+        b0: cython.int
+        b1: cython.int
+        q: cython.int
+        op: cython.int
+        c: cython.int
+        arg: cython.int
+        kind: cython.int
+        extra: cython.int
+        for i in range(n):
+            if self.S[G_VIOL] != 0:
+                return self.S[G_VIOL_EVENT]
+            b0 = data[2 * i]
+            b1 = data[2 * i + 1]
+            q = b0 // NOPS
+            op = b0 % NOPS
+            c = q % ncpu
+            kind = self.dec_kind[op]
+            arg = -1
+            if kind == ARG_INT:
+                extra = q // ncpu if self.dec_span[op] > 256 else 0
+                arg = self.dec_lo[op] + (b1 + 256 * extra) % self.dec_span[op]
+            elif kind == ARG_TASK:
+                arg = b1 % ntasks
+            elif kind == ARG_OPT_TASK:
+                arg = b1 % (ntasks + 1) - 1
+            self.S[G_EVENT] = i
+            if self.event(c, op, arg):
+                return i
+        return -1
+
+    def cov_reset_run(self):
+        """Start a coverage-collecting run: count new coverage entries from zero."""
+        self.cov_new = 0
 
     def pending_step(self, c: cython.int) -> int:
         """The next micro-step pending on CPU c, or -1 (for tools and tests)."""

@@ -13,7 +13,7 @@ from typing import Iterable
 from . import layout
 from .config import CONFIGS, VENDORS, Config, get_config
 from .engine import core
-from .events import EVENTS
+from .events import EVENTS, INT, NONE, OPT_TASK, TASK
 from .program import Event, Program
 from .variants import ORACLES, Variant, VariantError
 
@@ -117,10 +117,20 @@ def debug_default() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
-def new_machine(variant: Variant, config: Config, cpu_vendor: str, debug: bool = False):
-    m = core.Machine(variant.codes(), config.code, VENDORS[cpu_vendor])
+def new_machine(variant: Variant, config: Config, cpu_vendor: str, debug: bool = False,
+                module=None):
+    """A machine of the selected core (or of ``module``), with the binary decoder's table."""
+    m = (module or core).Machine(variant.codes(), config.code, VENDORS[cpu_vendor])
     m.debug = 1 if debug else 0
+    m.set_decoder(*decoder_table())
     return m
+
+
+def decoder_table() -> tuple[list[int], list[int], list[int]]:
+    """Per opcode: argument kind (the core's ARG_*), lowest value, span (events.py)."""
+    codes = {NONE: 0, INT: 1, TASK: 2, OPT_TASK: 3}
+    return ([codes[e.arg] for e in EVENTS], [e.lo for e in EVENTS],
+            [e.hi - e.lo + 1 for e in EVENTS])
 
 
 def task_names(config: Config) -> tuple[str, ...]:

@@ -27,6 +27,9 @@ ATTRIBUTES = """\
     cdef public int v_ct_decide, v_ct_windows, v_ct_guard, v_ct_old_irq
     cdef public int debug            # check the type invariant after every micro-step
     cdef public int ignore_mask      # oracles (bit per oracle) never reported
+    cdef public unsigned char[::1] cov  # model coverage bitmap (COV_SIZE)
+    cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
+    cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records
     cdef public list snapshots       # the state after every recorded step (bytes)

@@ -490,6 +490,19 @@ def test_a_second_held_irq_of_a_kind_is_skipped(d: Driver) -> None:
     assert d.kinds("cpu0 irq 1") == ["irq_held"]
 
 
+def test_held_irq_is_taken_when_the_switch_restores_if1(d: Driver) -> None:
+    """An irq arriving during a context switch (IF=0) is taken right after finish_task_switch
+    restores the incoming task's IF=1 (k0 waits with IF=1), before k0 runs anything."""
+    in_syscall_body(d)
+    d.run("cpu0 yield k0")
+    assert d.steps("cpu0 step") == SWITCH[:1]
+    assert d.kinds("cpu0 irq 0") == ["irq_held"]
+    assert d.steps("\n".join(["cpu0 step"] * 6)) == SWITCH[1:] + ["irq 0 taken"]
+    assert d.curr(0) == "k0" and d.task("k0", "DEPTH") == 1
+    assert d.top("k0", "KIND") == L.FK_IRQ and d.top("k0", "FROM_USER") == 0
+    assert d.pending(0) == KERNEL_ENTRY[0]
+
+
 def test_held_irq_is_per_cpu(d: Driver) -> None:
     d.run("cpu0 syscall\ncpu0 irq 1")
     assert d.cpu(1, "PEND_TIMER") == 0
