@@ -109,6 +109,11 @@ class Program:
                 raise ValueError(f"unknown header {key!r} (valid: {', '.join(HEADER_KEYS)})")
             if "\n" in value or value != value.strip():
                 raise ValueError(f"header {key!r}: value must be one stripped line: {value!r}")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"header {key!r}: value is not valid UTF-8 text: {value!r}") \
+                    from None
 
     def __len__(self) -> int:
         return len(self.events)

@@ -258,5 +258,6 @@ def program_files() -> list[Path]:
     return sorted(PROGRAMS.rglob("*.fz"))
 
 
-__all__ = ["load_script", "first_difference", "Driver", "L", "MODES", "INTERPRETED", "load_core", "run_program", "program_files",
-           "step_id", "EVENTS", "BY_NAME", "Event", "ROOT"]
+__all__ = ["load_script", "first_difference", "Driver", "L", "MODES", "INTERPRETED",
+           "load_core", "run_program", "program_files", "step_id", "EVENTS", "BY_NAME", "Event",
+           "ROOT"]

@@ -39,7 +39,8 @@ def events(draw: st.DrawFn, cfg: Config) -> Event:
     return Event(cpu, kind.name, arg)
 
 
-free_text = st.text(st.characters(blacklist_characters="\n"), max_size=20).map(str.strip)
+free_text = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)),
+                    max_size=20).map(str.strip)
 
 
 @st.composite
@@ -399,3 +400,8 @@ def test_to_arrays_shape(case: tuple[Program, str]) -> None:
             assert arg == e.arg
         else:
             assert cfg.task_name(arg) == e.arg
+
+
+def test_header_value_must_be_encodable() -> None:
+    with pytest.raises(ValueError, match="not valid UTF-8"):
+        Program([], {"note": "\ud800"})
