@@ -78,18 +78,92 @@ def run(file: str, variant: str | None, config: str | None, cpu_vendor: str | No
 @main.command()
 @click.argument("paths", nargs=-1)
 @click.option("--quiet", "-q", is_flag=True, help="print only mismatches and the summary")
-def replay(paths: tuple[str, ...], quiet: bool) -> None:
+@click.option("--cores", default=None, metavar="LIST",
+              help="run every entry on each core of LIST (compiled,interpreted) and require "
+                   "identical results (default: the selected core)")
+def replay(paths: tuple[str, ...], quiet: bool, cores: str | None) -> None:
     """Run every program under PATHS (default: corpus/) and check its expected verdict, and
     that the reference design is clean on it.  Exit 1 on any mismatch."""
     from .replay import replay as replay_paths
     try:
-        report = replay_paths(paths or ("corpus",))
-    except OSError as e:
+        report = replay_paths(paths or ("corpus",),
+                              [c.strip() for c in cores.split(",") if c.strip()] if cores else None)
+    except (OSError, ValueError) as e:
         fail(str(e))
     for line in report.lines():
         if not quiet or not line.startswith("ok"):
             click.echo(line)
     sys.exit(0 if report.ok else 1)
+
+
+@main.command("minimize")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--variant", default=None, help="subsystem=design,... (overrides the header)")
+@click.option("--config", type=click.Choice(list(CONFIGS)), default=None)
+@click.option("--cpu-vendor", type=click.Choice(list(VENDORS)), default=None)
+@click.option("--oracle", default=None, help="the oracle to keep (default: the one INPUT trips)")
+@click.option("-o", "--output", "out", default=None, metavar="OUT",
+              help="write the minimized program here (atomically; never over INPUT)")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object instead")
+@click.option("--input-form", type=click.Choice(["auto", "text", "binary"]), default="auto",
+              show_default=True, help="INPUT is a .fz text program or a fuzz engine's bytes")
+def minimize_command(input_path: str, variant: str | None, config: str | None,
+                     cpu_vendor: str | None, oracle: str | None, out: str | None,
+                     as_json: bool, input_form: str) -> None:
+    """Shrink INPUT (a text program or a crash file) to a 1-minimal program that trips the same
+    oracle; print it (or write OUT) and the per-pass counters on stderr."""
+    from .corpus import write_output
+    from .minimize import load_input, minimize
+    from .runner import ModelError
+    try:
+        program = load_input(input_path, config, input_form)
+        result = minimize(program, variant, oracle, config, cpu_vendor, source=input_path)
+        text = result.program.serialize()
+        if out is not None:
+            write_output(text, out, inputs=(input_path,))
+    except (ProgramError, VariantError, ValueError, OSError) as e:
+        fail(str(e))
+    except ModelError as e:
+        click.echo(f"fuzzcore: internal model error: {e}", err=True)
+        sys.exit(3)
+    click.echo(result.summary(), err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    elif out is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {out}", err=True)
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["trace", "json", "pytest", "mermaid"]))
+@click.option("--variant", default=None, help="subsystem=design,... (overrides the header)")
+@click.option("--config", type=click.Choice(list(CONFIGS)), default=None)
+@click.option("--cpu-vendor", type=click.Choice(list(VENDORS)), default=None)
+@click.option("-o", "--output", "out", default=None, metavar="OUT",
+              help="write here (atomically; never over FILE) instead of stdout")
+def export_command(file: str, fmt: str, variant: str | None, config: str | None,
+                   cpu_vendor: str | None, out: str | None) -> None:
+    """Export one program as an annotated trace, JSON, a pytest regression test or a Mermaid
+    sequence diagram."""
+    from .corpus import write_output
+    from .export import export
+    from .minimize import load_input
+    from .runner import ModelError
+    try:
+        program = load_input(file, config)
+        text = export(program, fmt, variant, config, cpu_vendor, source=file)
+        if out is not None:
+            write_output(text, out, inputs=(file,))
+    except (ProgramError, VariantError, ValueError, OSError) as e:
+        fail(str(e))
+    except ModelError as e:
+        click.echo(f"fuzzcore: internal model error: {e}", err=True)
+        sys.exit(3)
+    if out is None:
+        click.echo(text, nl=False)
 
 
 @main.command()
@@ -114,5 +188,49 @@ def bench(events: int, length: int, variant: str | None, config: str, seed: int,
             click.echo(line)
 
 
+@main.command("fuzz")
+@click.option("--variant", "variants", multiple=True, metavar="V",
+              help="a variant to fuzz (subsystem=design,...; repeat the option for several), "
+                   "or 'all' (default: every non-reference design)")
+@click.option("--time", "time_budget", type=float, default=None, metavar="S",
+              help="total seconds (default 60 unless --runs; 0: until Ctrl-C)")
+@click.option("--runs", type=int, default=None, metavar="N", help="total executions")
+@click.option("--jobs", type=int, default=1, show_default=True, metavar="N",
+              help="worker processes sharing the corpus (seeds seed+i)")
+@click.option("--seed", type=int, default=None, help="random seed (default: a random one)")
+@click.option("--corpus", default=None, metavar="DIR",
+              help="inputs to start from and to share (default: OUT/corpus, not read at start)")
+@click.option("--out", default="findings", show_default=True, metavar="DIR",
+              help="findings: OUT/<subsystem>=<design>/<oracle>.fz, stats.jsonl")
+@click.option("--config", type=click.Choice(list(CONFIGS)), default="small", show_default=True)
+@click.option("--cpu-vendor", type=click.Choice(list(VENDORS)), default="intel",
+              show_default=True)
+def fuzz_command(variants: tuple[str, ...], time_budget: float | None, runs: int | None,
+                 jobs: int, seed: int | None, corpus: str | None, out: str, config: str,
+                 cpu_vendor: str) -> None:
+    """Coverage-guided campaign over the designs (SPEC 3.2); every finding is minimized and
+    saved as text.  Exit 0 done, 1 a design expected clean broke, 2 bad input, 130 Ctrl-C."""
+    from .fuzz import run_command
+    sys.exit(run_command(variants, time_budget, runs, jobs, seed, corpus, out, config,
+                         cpu_vendor))
+
+
+def entry() -> None:
+    """The console entry point: click's usage errors as one line and exit 2 (SPEC 4)."""
+    try:
+        main.main(standalone_mode=False)
+    except click.exceptions.UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError":     # bare `fuzzcore`: the help text
+            click.echo(e.format_message())
+            sys.exit(0)
+        where = f"{e.ctx.command_path}: " if e.ctx is not None else ""
+        fail(f"{where}{e.format_message()}")
+    except click.exceptions.Abort:
+        click.echo("fuzzcore: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.ClickException as e:
+        fail(e.format_message())
+
+
 if __name__ == "__main__":
-    main()
+    entry()

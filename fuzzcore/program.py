@@ -157,7 +157,10 @@ class Program:
                 continue  # a free comment or not a comment at all
             raw = m.group(2)
             col = m.start(2) + len(raw) - len(raw.lstrip()) + 1
-            headers[m.group(1)] = _check_header(m.group(1), raw.strip(), path, lineno, col)
+            value = _check_header(m.group(1), raw.strip(), path, lineno, col)
+            if m.group(1) == "note" and headers.get("note"):
+                value = f"{headers['note']} {value}".strip()   # a note may span lines
+            headers[m.group(1)] = value
         cfg = _resolve(config, headers.get("config", DEFAULT_CONFIG))
         events = []
         for lineno, line in enumerate(lines, 1):

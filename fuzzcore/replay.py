@@ -1,19 +1,33 @@
 """Replay programs with their expected verdicts (SPEC 3.4): the regression gate of CI.
 
-Data flow: corpus / test programs (text, with ``# variant:`` and ``# expect:`` headers) ->
-runner -> a report.  An entry passes when its variant gives its ``expect``ed verdict and, for a
-non-reference variant, the reference design is clean on it (the fix holds).
+Data flow: corpus / test programs (read through ``corpus.py``) -> machine, on one or several
+cores -> a report.  An entry passes when its variant gives its ``expect``ed verdict and, for a
+non-reference variant, the reference design is clean on it (the fix holds).  Asked for several
+cores (``compiled``, ``interpreted``), every entry runs on each and must give the identical
+violation (oracle, event, micro-step, CPU, task, values) on all of them; a disagreement fails
+the entry.  A file that is not a usable entry fails too, with its location: nothing is skipped.
 """
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from types import ModuleType
 
+from . import runner
+from .config import get_config
+from .corpus import Corpus, CorpusEntry, CorpusError, read_entry
+from .engine import is_compiled, load_source_core
 from .program import Program, ProgramError
-from .runner import run
-from .variants import Variant, VariantError
+from .runner import ModelError, Violation
+from .variants import ORACLES, Variant
+
+__all__ = ["CORES", "Entry", "Report", "load_core", "program_files", "replay", "replay_entry",
+           "replay_file", "verdict"]
+
+CORES: tuple[str, ...] = ("compiled", "interpreted")
 
 
 @dataclass
@@ -24,6 +38,7 @@ class Entry:
     got: str
     reference: str | None      # the reference design's verdict, when the variant is not it
     error: str | None = None
+    cores: tuple[str, ...] = ()    # the cores it ran on (empty: the default core)
 
     @property
     def ok(self) -> bool:
@@ -53,37 +68,109 @@ class Report:
         return out
 
 
+def load_core(name: str) -> ModuleType:
+    """The core module called ``name``: the compiled extension or ``_core.py`` interpreted."""
+    if name == "interpreted":
+        return load_source_core()
+    if name == "compiled":
+        module = importlib.import_module("fuzzcore._core")
+        if not is_compiled(module):
+            raise ValueError("the compiled core is not built (python setup.py build_ext "
+                             "--inplace, or pip install .)")
+        return module
+    raise ValueError(f"unknown core {name!r} (valid: {', '.join(CORES)})")
+
+
+def verdict(program: Program, variant: Variant, module: ModuleType | None = None
+            ) -> Violation | None:
+    """The first violation of ``program`` on ``variant`` (its own config and vendor headers),
+    on ``module`` (default: the core ``runner`` uses), or None when clean."""
+    cfg = get_config(program.config)
+    m = runner.new_machine(variant, cfg, program.cpu_vendor, runner.debug_default(),
+                           module=module)
+    m.run(program.to_arrays(cfg))
+    if m.S[runner.core_index("G_VIOL")] == len(ORACLES) + 1:
+        raise ModelError(f"model invariant broken: {m.debug_error}")
+    return runner.read_violation(m.S, cfg)
+
+
+def _describe(v: Violation | None) -> str:
+    return v.describe() if v else "clean"
+
+
+def replay_entry(entry: CorpusEntry, cores: Iterable[str] | None = None) -> Entry:
+    """Run one entry on its variant and on the reference, on each of ``cores``."""
+    names = tuple(cores or ())
+    modules = [load_core(n) for n in names] or [None]
+    variant = entry.variant
+    runs: list[tuple[Violation | None, Violation | None]] = []
+    try:
+        for module in modules:
+            got = verdict(entry.program, variant, module)
+            ref = None if variant.is_reference else verdict(entry.program,
+                                                            Variant.reference(), module)
+            runs.append((got, ref))
+    except (ModelError, ValueError) as e:
+        return Entry(str(entry.path), str(variant), entry.expect, "?", None,
+                     error=f"internal model error: {e}" if isinstance(e, ModelError) else str(e),
+                     cores=names)
+    got, ref = runs[0]
+    for name, other in zip(names[1:], runs[1:]):
+        if other != runs[0]:
+            which = "variant" if other[0] != got else "reference"
+            return Entry(str(entry.path), str(variant), entry.expect, "?", None,
+                         error=f"cores disagree on the {which}: {names[0]}: "
+                               f"{_describe(runs[0][0 if which == 'variant' else 1])}; {name}: "
+                               f"{_describe(other[0 if which == 'variant' else 1])}",
+                         cores=names)
+    return Entry(str(entry.path), str(variant), entry.expect, got.oracle if got else "clean",
+                 None if variant.is_reference else (ref.oracle if ref else "clean"),
+                 cores=names)
+
+
+def _problem(error: ProgramError) -> Entry:
+    return Entry(error.path, "?", "?", "?", None, error=str(error))
+
+
 def program_files(paths: Iterable[str]) -> list[Path]:
     """Every .fz file under the given files and directories, sorted; unreadable ones raise."""
     files: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            if not os.access(path, os.R_OK | os.X_OK):
-                raise OSError(f"{path}: directory not readable")
-            files += sorted(path.rglob("*.fz"))
+            corpus = Corpus.load(path)
+            files += sorted([e.path for e in corpus.entries]
+                            + [Path(e.path) for e in corpus.problems if os.path.isfile(e.path)])
         elif path.exists():
             files.append(path)
         else:
-            raise OSError(f"{path}: no such file or directory")
+            raise CorpusError(f"{path}: no such file or directory")
     return files
 
 
-def replay_file(path: Path) -> Entry:
+def replay_file(path: Path | str, cores: Iterable[str] | None = None) -> Entry:
     try:
-        program = Program.load(path)
-        if program.expect is None:
-            raise ProgramError("no '# expect:' header", str(path))
-        variant = Variant.parse(program.variant or "")
-        result = run(program, variant)
-        reference = None
-        if not variant.is_reference:
-            reference = run(program, Variant.reference()).verdict
-        got = result.oracle or "clean"
-        return Entry(str(path), str(variant), program.expect, got, reference)
-    except (ProgramError, VariantError, ValueError) as e:
-        return Entry(str(path), "?", "?", "?", None, error=str(e))
+        return replay_entry(read_entry(path), cores)
+    except ProgramError as e:
+        return _problem(e)
 
 
-def replay(paths: Iterable[str]) -> Report:
-    return Report([replay_file(p) for p in program_files(paths)])
+def replay(paths: Iterable[str], cores: Iterable[str] | None = None) -> Report:
+    """Replay every entry under ``paths`` (directories are read as corpora, recursively).
+    A missing path or an unreadable directory raises :class:`~fuzzcore.corpus.CorpusError`."""
+    cores = tuple(cores or ())
+    for name in cores:
+        load_core(name)                  # an unknown or missing core fails before any run
+    report = Report()
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            corpus = Corpus.load(path)
+            results = [(str(e.path), replay_entry(e, cores)) for e in corpus.entries]
+            results += [(e.path, _problem(e)) for e in corpus.problems]
+            report.entries += [entry for _, entry in sorted(results, key=lambda r: r[0])]
+        elif path.exists():
+            report.entries.append(replay_file(path, cores))
+        else:
+            raise CorpusError(f"{path}: no such file or directory")
+    return report

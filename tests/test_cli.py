@@ -238,9 +238,6 @@ def test_missing_file_in_a_real_process(tmp_path: Path) -> None:
     assert "missing.fz" in one_line_error(out.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="cli: bad choice values and a directory are click usage "
-                   "errors, printed as usage + 'Try --help' + error (3 lines); SPEC 4 asks for "
-                   "one clear line for every usage or input error")
 @pytest.mark.parametrize("args", [("--config", "huge"), ("--cpu-vendor", "via"), ("DIR",)])
 def test_bad_option_values_are_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
     argv = [str(tmp_path) if a == "DIR" else a for a in args]
