@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""An Atheris harness for measuring executions per second on fixed-length programs (SPEC 5).
+
+The production harness (``fuzzcore.harness``) on every input, after the input is cycled or cut
+to exactly ``$FUZZCORE_BENCH_BYTES`` bytes (default 128: 64 events), so every execution runs a
+64-event program whatever length libFuzzer chose.  Variant from ``$FUZZCORE_VARIANT`` (default
+``reference``, expected clean).  A violation does not stop the measurement: the first is
+printed (with its program), and the count is in the summary lines.  Every 100,000 runs it
+prints where the time went: inside the harness (core runs and Python), of that in model-coverage
+reports, and the rest (Atheris and libFuzzer).  Run it through ``scripts/bench_atheris.sh``.
+"""
+import os
+import sys
+import time
+
+import atheris
+
+os.environ.setdefault("FUZZCORE_VARIANT", "reference")
+
+from fuzzcore.harness import FoundViolation, harness_or_exit  # noqa: E402
+
+N_BYTES = int(os.environ.get("FUZZCORE_BENCH_BYTES", "128"))
+HARNESS = harness_or_exit("all", found_by="scripts/bench_atheris.py")
+RUN = HARNESS.run
+STATS = {"runs": 0, "harness": 0.0, "reports": 0, "report": 0.0, "start": 0.0, "found": 0}
+EVERY = 100_000
+
+if HARNESS.model is not None:
+    _report = HARNESS.model.report
+
+    def timed_report(k, m):
+        t = time.perf_counter()
+        _report(k, m)
+        STATS["report"] += time.perf_counter() - t
+        STATS["reports"] += 1
+
+    HARNESS.model.report = timed_report
+
+
+def TestOneInput(data: bytes) -> None:
+    if len(data) != N_BYTES:
+        data = ((data or b"\0") * (N_BYTES // max(1, len(data)) + 1))[:N_BYTES]
+    t = time.perf_counter()
+    if not STATS["runs"]:
+        STATS["start"] = t
+    try:
+        RUN(data)
+    except FoundViolation as e:     # a throughput run goes on; the first finding is shown
+        STATS["found"] += 1
+        if STATS["found"] == 1:
+            print(f"bench: an oracle fired (the run goes on): {e}", file=sys.stderr, flush=True)
+    STATS["harness"] += time.perf_counter() - t
+    STATS["runs"] += 1
+    if STATS["runs"] % EVERY == 0:
+        wall = time.perf_counter() - STATS["start"]
+        n = STATS["runs"]
+        print(f"bench: {n:,} runs in {wall:.2f} s: per run {wall / n * 1e6:.1f} us = harness "
+              f"{STATS['harness'] / n * 1e6:.1f} us (of which model-coverage reports "
+              f"{STATS['report'] / n * 1e6:.1f} us, {STATS['reports']:,} reports) + Atheris/"
+              f"libFuzzer {(wall - STATS['harness']) / n * 1e6:.1f} us; {STATS['found']} "
+              "violating runs", file=sys.stderr,
+              flush=True)
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()
