@@ -21,113 +21,324 @@ import cython
 if cython.compiled:
     from cython.cimports.libc.string import memcpy
 
-# --------------------------------------------------------------------------------------------
-# Sizes (the largest configuration, SPEC 1.1) and value encodings.
+# The layout and every other integer constant.  Interpreted, they are the assignments below;
+# compiled, they are C enum constants of _core.pxd, generated from these very values by
+# scripts/gen_pxd.py (so the C compiler folds them into the code).
+if not cython.compiled:
+    # --------------------------------------------------------------------------------------------
+    # Sizes (the largest configuration, SPEC 1.1) and value encodings.
 
-MAX_CPU = 4
-MAX_TASK = 14          # 8 user slots + 2 kthreads + 4 idle tasks
-MAX_DEPTH = 12         # frames per task, index 0 being the task's base (user mode / thread body)
-MAX_MM = 10
-MAX_SIG = 4            # nested signal frames on a user stack
+    MAX_CPU = 4
+    MAX_TASK = 14          # 8 user slots + 2 kthreads + 4 idle tasks
+    MAX_DEPTH = 12         # frames per task, index 0 being the task's base (user mode / thread body)
+    MAX_MM = 10
+    MAX_SIG = 4            # nested signal frames on a user stack
 
-PKS_INIT = 84          # keys 1..3 access-disabled (SPEC 1.2)
-INIT_PKRU = 84         # init_pkru_value
-PKEY1_BITS = 12        # AD(1) | WD(1): key 1 protects pmem
+    PKS_INIT = 84          # keys 1..3 access-disabled (SPEC 1.2)
+    INIT_PKRU = 84         # init_pkru_value
+    PKEY1_BITS = 12        # AD(1) | WD(1): key 1 protects pmem
 
-# ct_state (context_tracking.state)
-CT_KERNEL = 0
-CT_USER = 1
-CT_IDLE = 2
+    # ct_state (context_tracking.state)
+    CT_KERNEL = 0
+    CT_USER = 1
+    CT_IDLE = 2
 
-# task kinds and run states
-K_USER = 0
-K_KTHREAD = 1
-K_IDLE = 2
-TS_FREE = 0
-TS_RUNNING = 1
-TS_RUNNABLE = 2
-TS_SLEEPING = 3
-TS_DEAD = 4
-TS_NEW = 5             # a fork/clone child between fpu_clone (1) and (4)
+    # task kinds and run states
+    K_USER = 0
+    K_KTHREAD = 1
+    K_IDLE = 2
+    TS_FREE = 0
+    TS_RUNNING = 1
+    TS_RUNNABLE = 2
+    TS_SLEEPING = 3
+    TS_DEAD = 4
+    TS_NEW = 5             # a fork/clone child between fpu_clone (1) and (4)
 
-# frame kinds (SPEC 1.4)
-FK_BASE = 0
-FK_SYSCALL = 1
-FK_PF = 2
-FK_GP = 3
-FK_IRQ = 4
-FK_NMI = 5
-FK_MCE = 6
-FK_DB = 7
-FK_BP = 8
-FK_VMALLOC = 9         # a #PF from kernel on a vmalloc address (pre-5.8 designs)
+    # frame kinds (SPEC 1.4)
+    FK_BASE = 0
+    FK_SYSCALL = 1
+    FK_PF = 2
+    FK_GP = 3
+    FK_IRQ = 4
+    FK_NMI = 5
+    FK_MCE = 6
+    FK_DB = 7
+    FK_BP = 8
+    FK_VMALLOC = 9         # a #PF from kernel on a vmalloc address (pre-5.8 designs)
 
-# which Appendix A sequence a frame runs
-SEQ_BASE = 0
-SEQ_SYSCALL = 1        # A.1
-SEQ_USER = 2           # A.2: exception or irq from user
-SEQ_KERNEL = 3         # A.3: exception or irq from kernel
-SEQ_NMI = 4            # A.4: NMI-like
+    # which Appendix A sequence a frame runs
+    SEQ_BASE = 0
+    SEQ_SYSCALL = 1        # A.1
+    SEQ_USER = 2           # A.2: exception or irq from user
+    SEQ_KERNEL = 3         # A.3: exception or irq from kernel
+    SEQ_NMI = 4            # A.4: NMI-like
 
-# irq kinds
-IRQ_DEVICE = 0
-IRQ_TIMER = 1
-IRQ_IPI = 2
+    # irq kinds
+    IRQ_DEVICE = 0
+    IRQ_TIMER = 1
+    IRQ_IPI = 2
 
-# nmi_state
-NMI_NOT_RUNNING = 0
-NMI_EXECUTING = 1
-NMI_LATCHED = 2
+    # nmi_state
+    NMI_NOT_RUNNING = 0
+    NMI_EXECUTING = 1
+    NMI_LATCHED = 2
 
-# --------------------------------------------------------------------------------------------
-# Opcodes: the order of fuzzcore/events.py (tests/test_events.py checks it).
+    # --------------------------------------------------------------------------------------------
+    # Opcodes: the order of fuzzcore/events.py (tests/test_events.py checks it).
 
-(OP_STEP, OP_SYSCALL, OP_USER_FAULT, OP_RET, OP_IRQ, OP_NMI, OP_MCE, OP_DB, OP_BP,
- OP_UACCESS_FAULT, OP_VMALLOC_FAULT, OP_SLEEP, OP_YIELD, OP_WAKE, OP_MIGRATE, OP_KILL,
- OP_FORK, OP_CLONE, OP_EXEC, OP_EXIT, OP_USE_MM, OP_UNUSE_MM, OP_RAISE_SOFTIRQ, OP_KMAP,
- OP_KUNMAP, OP_PMEM_READ, OP_STRAY_WRITE, OP_WRPKRU, OP_XRSTOR_INIT_PKRU, OP_FPU_WRITE,
- OP_ENQCMD, OP_PKEY_ACCESS, OP_KFPU_BEGIN, OP_KFPU_END, OP_SIGRETURN, OP_PASID_BIND,
- OP_PKEY_ALLOC, NOPS) = range(38)
+    (OP_STEP, OP_SYSCALL, OP_USER_FAULT, OP_RET, OP_IRQ, OP_NMI, OP_MCE, OP_DB, OP_BP,
+     OP_UACCESS_FAULT, OP_VMALLOC_FAULT, OP_SLEEP, OP_YIELD, OP_WAKE, OP_MIGRATE, OP_KILL,
+     OP_FORK, OP_CLONE, OP_EXEC, OP_EXIT, OP_USE_MM, OP_UNUSE_MM, OP_RAISE_SOFTIRQ, OP_KMAP,
+     OP_KUNMAP, OP_PMEM_READ, OP_STRAY_WRITE, OP_WRPKRU, OP_XRSTOR_INIT_PKRU, OP_FPU_WRITE,
+     OP_ENQCMD, OP_PKEY_ACCESS, OP_KFPU_BEGIN, OP_KFPU_END, OP_SIGRETURN, OP_PASID_BIND,
+     OP_PKEY_ALLOC, NOPS) = range(38)
 
-# Oracles, in SPEC 1.8 table order: the index is the bit in G_VIOL_MASK.
-(O_RCU_EQS, O_CT_USER, O_CT_RECURSION, O_SCHED_ATOMIC, O_PKS_HANDLER_INIT, O_PKS_RESTORE,
- O_PKS_TASK, O_PKS_ACCESS, O_PKS_REFCOUNT, O_PKS_DEPTH, O_FPU_CONSISTENT, O_FPU_COHERENT,
- O_FPU_USER, O_KERNEL_FPU, O_PKRU_USER, O_PKRU_SIGNAL, O_PASID_LOST, O_PASID_LEAK,
- NORACLES) = range(19)
+    # Oracles, in SPEC 1.8 table order: the index is the bit in G_VIOL_MASK.
+    (O_RCU_EQS, O_CT_USER, O_CT_RECURSION, O_SCHED_ATOMIC, O_PKS_HANDLER_INIT, O_PKS_RESTORE,
+     O_PKS_TASK, O_PKS_ACCESS, O_PKS_REFCOUNT, O_PKS_DEPTH, O_FPU_CONSISTENT, O_FPU_COHERENT,
+     O_FPU_USER, O_KERNEL_FPU, O_PKRU_USER, O_PKRU_SIGNAL, O_PASID_LOST, O_PASID_LEAK,
+     NORACLES) = range(19)
 
-# Variant record (fuzzcore/variants.py, Variant.codes()).
-(V_PKS, V_PKRU, V_PASID, V_FPU, V_CT_DECIDE, V_CT_WINDOWS, V_CT_GUARD, V_CT_OLD_IRQ,
- NVARIANT) = range(9)
-CT_DECIDE_CS = 0
-CT_DECIDE_SOFT = 1
-CT_DECIDE_EXIT_CS = 2
-CT_WIN_CLOSED = 0
-CT_WIN_OLD = 1
-CT_WIN_GET_USER_ONLY = 2
+    # Variant record (fuzzcore/variants.py, Variant.codes()).
+    (V_PKS, V_PKRU, V_PASID, V_FPU, V_CT_DECIDE, V_CT_WINDOWS, V_CT_GUARD, V_CT_OLD_IRQ,
+     NVARIANT) = range(9)
+    CT_DECIDE_CS = 0
+    CT_DECIDE_SOFT = 1
+    CT_DECIDE_EXIT_CS = 2
+    CT_WIN_CLOSED = 0
+    CT_WIN_OLD = 1
+    CT_WIN_GET_USER_ONLY = 2
 
-# --------------------------------------------------------------------------------------------
-# Micro-steps (SPEC Appendix A).  A frame's F_PHASE is the step it runs next; PH_BODY means
-# it waits in its body.  Switch steps live in C_SW_STEP, body operations in F_BODYOP.
+    # --------------------------------------------------------------------------------------------
+    # Micro-steps (SPEC Appendix A).  A frame's F_PHASE is the step it runs next; PH_BODY means
+    # it waits in its body.  Switch steps live in C_SW_STEP, body operations in F_BODYOP.
 
-(PH_BODY,
- # entry
- ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER,
- ST_IRQENTRY_KERNEL, ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER,
- ST_CT_CHANGE, ST_PKS_SAVE2, ST_GP_FIXUP,
- # exit
- ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE,
- ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER,
- ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL,
- ST_SOFT_USER_ENTER, ST_IRET, ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET,
- # signal delivery (A.6)
- ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE, ST_SIG_XSAVE, ST_SIG_UNLOCK,
- ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES,
- # context switch (A.5): C_SW_STEP holds one of these
- SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH,
- # body operations (A.9 - A.11): F_BODYOP_STEP holds one of these
- BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2,
- BO_SIGRETURN_XRSTOR, BO_SIGRETURN_ACTIVATE,
- NSTEPS) = range(56)
+    (PH_BODY,
+     # entry
+     ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER,
+     ST_IRQENTRY_KERNEL, ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER,
+     ST_CT_CHANGE, ST_PKS_SAVE2, ST_GP_FIXUP,
+     # exit
+     ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE,
+     ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER,
+     ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL,
+     ST_SOFT_USER_ENTER, ST_IRET, ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET,
+     # signal delivery (A.6)
+     ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE, ST_SIG_XSAVE, ST_SIG_UNLOCK,
+     ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES,
+     # context switch (A.5): C_SW_STEP holds one of these
+     SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH,
+     # body operations (A.9 - A.11): F_BODYOP_STEP holds one of these
+     BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2,
+     BO_SIGRETURN_XRSTOR, BO_SIGRETURN_ACTIVATE,
+     NSTEPS) = range(56)
+
+
+    BOP_NONE = 0
+    BOP_FPU_CLONE = 1
+    BOP_PKS_UPDATE = 2
+    BOP_SIGRETURN = 3
+
+    # PKS designs (variants.py order)
+    PKS_PTREGS = 0
+    PKS_BYVALUE = 1
+    PKS_EARLY_SAVE = 2
+    PKS_PERCPU = 3
+    PKS_THREAD_SLOT = 4
+    PKS_IDTENTRY_ONLY = 5
+    PKS_STACK7 = 6
+    PKS_V9 = 7
+    PKS_STACK_DEPTH = 7
+    PKEY1_AD = 4           # AD(1)
+
+    # PKRU, PASID and FPU designs (variants.py order)
+    PKRU_THREAD = 0
+    PKRU_XSAVE = 1
+    PKRU_WRITE_PKRU_IMAGE = 2
+    PKRU_KTHREAD_MM = 3
+    PKRU_THREAD_NOFRAME = 4
+    PKRU_SIGFRAME_NOBV = 5
+    PASID_FINAL = 0
+    PASID_V1 = 1
+    PASID_MEM_NOINVAL = 2
+    PASID_IPI = 3
+    FPU_LAZY = 0
+    FPU_SIGRESTORE_NOBH = 1
+    FPU_IRQ_FPU_USABLE_OLD = 2
+    FPU_SIGFAIL_NORESET = 3
+    FPU_CLOBBERED = 256    # what a kernel-FPU section leaves in the registers
+    SIGRETURN_KEEP = 256
+    SIGRETURN_CORRUPT = 257
+    SIG_HANDLER = 1        # F_SIG_CHECK: the return to user starts a signal handler
+    SIG_RETURNED = 2       # F_SIG_CHECK: the return to user ends a sigreturn
+
+    # --------------------------------------------------------------------------------------------
+    # The state layout.  Every field is one int.
+
+    # Global header
+    (G_NCPU,          # CPUs in the configuration
+     G_NUSER,         # user-task slots
+     G_NKTHREAD,      # kernel threads
+     G_NTASK,         # nuser + nkthread + ncpu (idle tasks last)
+     G_VENDOR,        # 0 intel, 1 amd (XSAVE init tracker, SPEC 1.6)
+     G_EVENT,         # index of the event being run
+     G_STEPS,         # micro-steps run so far
+     G_VIOL,          # 0, or 1 + the oracle of the verdict
+     G_VIOL_MASK,     # every oracle that failed in the violating check (bit per oracle)
+     G_VIOL_EVENT,    # event index of the violation
+     G_VIOL_STEP,     # micro-step running when it was found (-1: the event itself)
+     G_VIOL_CPU,
+     G_VIOL_TASK,
+     G_VIOL_EXPECTED,  # expected value, for the verdict's oracle
+     G_VIOL_ACTUAL,    # actual value
+     G_CHECK_MASK,    # oracles failed so far in the check under way
+     G_CHECK_STEP,    # the micro-step of the check under way (-1: an event)
+     G_CHECK_EXP,
+     G_CHECK_ACT,
+     G_USED,          # the prefix of the vector this configuration uses
+     G_KICK,          # IPIs were sent: take them on every CPU where IF=1
+     G_NFIELDS) = range(22)
+
+    # Per CPU, at CPU_BASE + cpu * CPU_SIZE
+    (C_CURR,          # task running on this CPU (`current`)
+     C_IF,            # hardware interrupt flag
+     C_GS_USER,       # GS base is the user's (swapgs state)
+     C_CT,            # context_tracking.state: CT_KERNEL / CT_USER / CT_IDLE
+     C_CT_CALLS,      # context-tracking calls in progress (the recursion counter's subject)
+     C_RCU_NMI,       # rcu_nmi_enter nesting
+     C_RCU_IRQ,       # outstanding rcu_irq_enter calls
+     C_PREEMPT,       # preempt_count: preempt-disable part
+     C_SOFTIRQ,       # preempt_count: softirq part (serving or BH-disabled, fpregs_lock)
+     C_HARDIRQ,       # preempt_count: hardirq part
+     C_NMI,           # preempt_count: NMI part
+     C_NEED_RESCHED,  # set by a timer body, cleared by every context switch here
+     C_PEND_TIMER,    # pending IRQs held while IF=0 (at most one of each kind)
+     C_PEND_DEV,
+     C_PEND_IPI,
+     C_NMI_STATE,     # NMI_NOT_RUNNING / NMI_EXECUTING / NMI_LATCHED
+     C_IN_MCE,        # inside #MC (MCIP)
+     C_DR7_OFF,       # #DB and NMI frames open (DR7 cleared while non-zero)
+     C_SW_STEP,       # next step of the context switch under way, 0 if none
+     C_SW_PREV,       # the switch's prev task
+     C_SW_NEXT,       # the task asked for (yield T), or the one picked; -1 none
+     C_SW_DEPTH,      # the frame depth the switch runs at; frames above it run first
+     C_IN_KFPU,       # in_kernel_fpu
+     C_FPU,           # hardware FPU register file value (256: clobbered by the kernel)
+     C_PKRU,          # hardware PKRU
+     C_XINUSE_PKRU,   # XINUSE[PKRU]
+     C_PASID,         # IA32_PASID: -1 invalid, else the id
+     C_PKRS,          # IA32_PKRS MSR
+     C_PKRS_CACHE,    # per-CPU pkrs_cache
+     C_OWNER,         # fpu_fpregs_owner_ctx: a task id or -1
+     C_PKS_SLOT_PKRS,  # pks=percpu: the one per-CPU save slot (MSR, thread.pkrs, refcount)
+     C_PKS_SLOT_TPKRS,
+     C_PKS_SLOT_REF,
+     C_RQ_LEN,        # run-queue length; the queue follows, front first
+     C_RQ) = range(35)
+    CPU_SIZE = C_RQ + MAX_TASK
+    CPU_BASE = G_NFIELDS
+
+    # Per task, at TASK_BASE + task * TASK_SIZE
+    (T_STATE,         # TS_*
+     T_KIND,          # K_USER / K_KTHREAD / K_IDLE
+     T_CPU,           # the CPU it runs on or waits for
+     T_MM,            # mm id (-1 none); a kthread's is the one it uses
+     T_DEPTH,         # frames above the base frame
+     T_RESUME_IF,     # while switched out: the IF it resumes with
+     T_MIGRATE_DISABLE,
+     T_SIGPENDING,    # a signal is pending
+     T_WINDOW,        # open atomic windows (fpregs_lock, signal delivery, ...): state oracles wait
+     T_NEED_FPU_LOAD,  # TIF_NEED_FPU_LOAD
+     T_LAST_CPU,      # fpu.last_cpu
+     T_FPS_FPU,       # fpstate: fpu component
+     T_FPS_PKRU,      # fpstate: PKRU component
+     T_FPS_PKRU_BV,   # fpstate: XSTATE_BV[PKRU]
+     T_FPS_PASID,     # fpstate: PASID component (-1 invalid)
+     T_FPS_PASID_BV,  # fpstate: XSTATE_BV[PASID]
+     T_THREAD_PKRU,   # thread.pkru
+     T_THREAD_PKRS,   # thread.pkrs
+     T_PKS_REF,       # the design's kmap refcount
+     T_PASID_ACT,     # pasid_activated
+     T_L_FPU,         # logical state L (SPEC 1.8)
+     T_L_PKRU,
+     T_L_PASID,
+     T_NSIG,          # signal frames on the user stack
+     T_PKS_SLOT_PKRS,  # pks=thread_slot: the one per-thread save slot
+     T_PKS_SLOT_TPKRS,
+     T_PKS_SLOT_REF,
+     T_PKS_IDX,       # pks=stack7: the stack index
+     T_PKS_STACK) = range(29)  # pks=stack7: 7 x (MSR, thread.pkrs, refcount); then signal frames
+    T_SIGFRAMES = T_PKS_STACK + 3 * PKS_STACK_DEPTH  # MAX_SIG x (fpu, pkru, pkru_bv, L.fpu, L.pkru, L.pasid)
+    SIG_SIZE = 6
+    T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
+
+    # Per frame, at T_FRAME0 + depth * FRAME_SIZE inside its task
+    (F_KIND,          # FK_*
+     F_SEQ,           # SEQ_*: which Appendix A sequence it runs
+     F_FROM_USER,     # the hardware CS was user
+     F_IRQ_IF,        # the interrupted IF (restored by iret)
+     F_PHASE,         # next step (ST_*), or PH_BODY
+     F_IRQ_KIND,      # irq: IRQ_DEVICE / IRQ_TIMER / IRQ_IPI
+     F_SOFTIRQ,       # irq: in its softirq phase
+     F_SOFTIRQ_RAISED,
+     F_CT_PREV,       # soft context tracking: ct_state saved at entry (-1 none)
+     F_CT_READ,       # a two-step ct call under way: 0 none, 1 will change, 2 bailed/no-op
+     F_CT_NEXT,       # the step after the ct change
+     F_CT_IF,         # IF saved by local_irq_save around a two-step ct call
+     F_EXIT_RCU,      # irqentry_enter did rcu_irq_enter in idle: no preemption on exit
+     F_RCU_IRQ,       # old designs: rcu_irq_enter around an irq from kernel
+     F_GS_SWAPPED,    # paranoid entry swapped GS
+     F_KMAPS,         # kmaps this frame itself holds
+     F_KFPU,          # this frame opened a kernel-FPU section
+     F_PKS_SAVED,     # 1: its PKS save has run and its restore has not; 2: restored
+     F_SAVE_PKRS,     # the design's saved data
+     F_SAVE_TPKRS,
+     F_SAVE_REF,
+     F_ENTRY_PKRS,    # PKRS, thread.pkrs and refcount at entry (oracle pks_restore)
+     F_ENTRY_TPKRS,
+     F_ENTRY_REF,
+     F_BODYOP,        # a multi-step body operation under way (BOP_*)
+     F_BODYOP_STEP,   # its next step
+     F_BODYOP_ARG,    # its argument (fork: the child)
+     F_SIGSEGV,       # #GP: the fixup failed, SIGSEGV pending on exit
+     F_RESUME,        # the step a scheduled-out frame resumes at (PH_BODY for the body)
+     F_SIG_PKRU,      # signal delivery: the PKRU sig_prepare_pkru() kept
+     F_SIG_CHECK,     # SIG_HANDLER / SIG_RETURNED: what the next return to user must show
+     F_SIG_EXPECT,    # the PKRU a sigreturn must leave
+     FRAME_SIZE) = range(33)
+
+    TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
+
+    # Per mm, at MM_BASE + mm * MM_SIZE
+    (MM_USERS,        # tasks using it (threads, and kthreads through use_mm); 0: free
+     MM_PASID,        # its PASID, -1 none
+     MM_CPUS,         # bitmask of CPUs it ran on
+     MM_SIZE) = range(4)
+
+    # Order: header, CPUs, mms, tasks -- so a configuration's state is a prefix of the vector
+    # (STATE_SIZE is the largest), and resetting copies only that prefix.
+    MM_BASE = CPU_BASE + MAX_CPU * CPU_SIZE
+    TASK_BASE = MM_BASE + MAX_MM * MM_SIZE
+    STATE_SIZE = TASK_BASE + MAX_TASK * TASK_SIZE
+
+    # Trace records: (kind, event index, cpu, step or opcode); appended when tracing.
+    TR_EVENT = 0      # an event ran (arg: opcode)
+    TR_SKIP = 1       # an event was skipped
+    TR_STEP = 2       # a micro-step ran (arg: step id)
+    TR_IRQ_TAKEN = 3  # a held IRQ was taken (arg: irq kind)
+    TR_NMI_LATCHED = 4
+    TR_IRQ_HELD = 5   # an irq arrived with IF=0 and is held
+    TR_SIZE = 4
+    MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
+    COV_SIZE = 1 << 20     # model coverage: edges between abstract states (a bitmap)
+
+    # The binary decoding of fuzz engines (program.py, Program.from_bytes), done here for speed:
+    # argument kinds of the decoder table set by set_decoder().
+    ARG_NONE = 0
+    ARG_INT = 1
+    ARG_TASK = 2
+    ARG_OPT_TASK = 3
+
 
 STEP_NAMES = (
     "body",
@@ -147,211 +358,6 @@ STEP_NAMES = (
     "pks_update:second_write",
     "sigreturn:xrstor_from_frame", "sigreturn:fpregs_mark_activate",
 )
-
-BOP_NONE = 0
-BOP_FPU_CLONE = 1
-BOP_PKS_UPDATE = 2
-BOP_SIGRETURN = 3
-
-# PKS designs (variants.py order)
-PKS_PTREGS = 0
-PKS_BYVALUE = 1
-PKS_EARLY_SAVE = 2
-PKS_PERCPU = 3
-PKS_THREAD_SLOT = 4
-PKS_IDTENTRY_ONLY = 5
-PKS_STACK7 = 6
-PKS_V9 = 7
-PKS_STACK_DEPTH = 7
-PKEY1_AD = 4           # AD(1)
-
-# PKRU, PASID and FPU designs (variants.py order)
-PKRU_THREAD = 0
-PKRU_XSAVE = 1
-PKRU_WRITE_PKRU_IMAGE = 2
-PKRU_KTHREAD_MM = 3
-PKRU_THREAD_NOFRAME = 4
-PKRU_SIGFRAME_NOBV = 5
-PASID_FINAL = 0
-PASID_V1 = 1
-PASID_MEM_NOINVAL = 2
-PASID_IPI = 3
-FPU_LAZY = 0
-FPU_SIGRESTORE_NOBH = 1
-FPU_IRQ_FPU_USABLE_OLD = 2
-FPU_SIGFAIL_NORESET = 3
-FPU_CLOBBERED = 256    # what a kernel-FPU section leaves in the registers
-SIGRETURN_KEEP = 256
-SIGRETURN_CORRUPT = 257
-SIG_HANDLER = 1        # F_SIG_CHECK: the return to user starts a signal handler
-SIG_RETURNED = 2       # F_SIG_CHECK: the return to user ends a sigreturn
-
-# --------------------------------------------------------------------------------------------
-# The state layout.  Every field is one int.
-
-# Global header
-(G_NCPU,          # CPUs in the configuration
- G_NUSER,         # user-task slots
- G_NKTHREAD,      # kernel threads
- G_NTASK,         # nuser + nkthread + ncpu (idle tasks last)
- G_VENDOR,        # 0 intel, 1 amd (XSAVE init tracker, SPEC 1.6)
- G_EVENT,         # index of the event being run
- G_STEPS,         # micro-steps run so far
- G_VIOL,          # 0, or 1 + the oracle of the verdict
- G_VIOL_MASK,     # every oracle that failed in the violating check (bit per oracle)
- G_VIOL_EVENT,    # event index of the violation
- G_VIOL_STEP,     # micro-step running when it was found (-1: the event itself)
- G_VIOL_CPU,
- G_VIOL_TASK,
- G_VIOL_EXPECTED,  # expected value, for the verdict's oracle
- G_VIOL_ACTUAL,    # actual value
- G_CHECK_MASK,    # oracles failed so far in the check under way
- G_CHECK_STEP,    # the micro-step of the check under way (-1: an event)
- G_CHECK_EXP,
- G_CHECK_ACT,
- G_USED,          # the prefix of the vector this configuration uses
- G_KICK,          # IPIs were sent: take them on every CPU where IF=1
- G_NFIELDS) = range(22)
-
-# Per CPU, at CPU_BASE + cpu * CPU_SIZE
-(C_CURR,          # task running on this CPU (`current`)
- C_IF,            # hardware interrupt flag
- C_GS_USER,       # GS base is the user's (swapgs state)
- C_CT,            # context_tracking.state: CT_KERNEL / CT_USER / CT_IDLE
- C_CT_CALLS,      # context-tracking calls in progress (the recursion counter's subject)
- C_RCU_NMI,       # rcu_nmi_enter nesting
- C_RCU_IRQ,       # outstanding rcu_irq_enter calls
- C_PREEMPT,       # preempt_count: preempt-disable part
- C_SOFTIRQ,       # preempt_count: softirq part (serving or BH-disabled, fpregs_lock)
- C_HARDIRQ,       # preempt_count: hardirq part
- C_NMI,           # preempt_count: NMI part
- C_NEED_RESCHED,  # set by a timer body, cleared by every context switch here
- C_PEND_TIMER,    # pending IRQs held while IF=0 (at most one of each kind)
- C_PEND_DEV,
- C_PEND_IPI,
- C_NMI_STATE,     # NMI_NOT_RUNNING / NMI_EXECUTING / NMI_LATCHED
- C_IN_MCE,        # inside #MC (MCIP)
- C_DR7_OFF,       # #DB and NMI frames open (DR7 cleared while non-zero)
- C_SW_STEP,       # next step of the context switch under way, 0 if none
- C_SW_PREV,       # the switch's prev task
- C_SW_NEXT,       # the task asked for (yield T), or the one picked; -1 none
- C_SW_DEPTH,      # the frame depth the switch runs at; frames above it run first
- C_IN_KFPU,       # in_kernel_fpu
- C_FPU,           # hardware FPU register file value (256: clobbered by the kernel)
- C_PKRU,          # hardware PKRU
- C_XINUSE_PKRU,   # XINUSE[PKRU]
- C_PASID,         # IA32_PASID: -1 invalid, else the id
- C_PKRS,          # IA32_PKRS MSR
- C_PKRS_CACHE,    # per-CPU pkrs_cache
- C_OWNER,         # fpu_fpregs_owner_ctx: a task id or -1
- C_PKS_SLOT_PKRS,  # pks=percpu: the one per-CPU save slot (MSR, thread.pkrs, refcount)
- C_PKS_SLOT_TPKRS,
- C_PKS_SLOT_REF,
- C_RQ_LEN,        # run-queue length; the queue follows, front first
- C_RQ) = range(35)
-CPU_SIZE = C_RQ + MAX_TASK
-CPU_BASE = G_NFIELDS
-
-# Per task, at TASK_BASE + task * TASK_SIZE
-(T_STATE,         # TS_*
- T_KIND,          # K_USER / K_KTHREAD / K_IDLE
- T_CPU,           # the CPU it runs on or waits for
- T_MM,            # mm id (-1 none); a kthread's is the one it uses
- T_DEPTH,         # frames above the base frame
- T_RESUME_IF,     # while switched out: the IF it resumes with
- T_MIGRATE_DISABLE,
- T_SIGPENDING,    # a signal is pending
- T_WINDOW,        # open atomic windows (fpregs_lock, signal delivery, ...): state oracles wait
- T_NEED_FPU_LOAD,  # TIF_NEED_FPU_LOAD
- T_LAST_CPU,      # fpu.last_cpu
- T_FPS_FPU,       # fpstate: fpu component
- T_FPS_PKRU,      # fpstate: PKRU component
- T_FPS_PKRU_BV,   # fpstate: XSTATE_BV[PKRU]
- T_FPS_PASID,     # fpstate: PASID component (-1 invalid)
- T_FPS_PASID_BV,  # fpstate: XSTATE_BV[PASID]
- T_THREAD_PKRU,   # thread.pkru
- T_THREAD_PKRS,   # thread.pkrs
- T_PKS_REF,       # the design's kmap refcount
- T_PASID_ACT,     # pasid_activated
- T_L_FPU,         # logical state L (SPEC 1.8)
- T_L_PKRU,
- T_L_PASID,
- T_NSIG,          # signal frames on the user stack
- T_PKS_SLOT_PKRS,  # pks=thread_slot: the one per-thread save slot
- T_PKS_SLOT_TPKRS,
- T_PKS_SLOT_REF,
- T_PKS_IDX,       # pks=stack7: the stack index
- T_PKS_STACK) = range(29)  # pks=stack7: 7 x (MSR, thread.pkrs, refcount); then signal frames
-T_SIGFRAMES = T_PKS_STACK + 3 * PKS_STACK_DEPTH  # MAX_SIG x (fpu, pkru, pkru_bv, L.fpu, L.pkru, L.pasid)
-SIG_SIZE = 6
-T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
-
-# Per frame, at T_FRAME0 + depth * FRAME_SIZE inside its task
-(F_KIND,          # FK_*
- F_SEQ,           # SEQ_*: which Appendix A sequence it runs
- F_FROM_USER,     # the hardware CS was user
- F_IRQ_IF,        # the interrupted IF (restored by iret)
- F_PHASE,         # next step (ST_*), or PH_BODY
- F_IRQ_KIND,      # irq: IRQ_DEVICE / IRQ_TIMER / IRQ_IPI
- F_SOFTIRQ,       # irq: in its softirq phase
- F_SOFTIRQ_RAISED,
- F_CT_PREV,       # soft context tracking: ct_state saved at entry (-1 none)
- F_CT_READ,       # a two-step ct call under way: 0 none, 1 will change, 2 bailed/no-op
- F_CT_NEXT,       # the step after the ct change
- F_CT_IF,         # IF saved by local_irq_save around a two-step ct call
- F_EXIT_RCU,      # irqentry_enter did rcu_irq_enter in idle: no preemption on exit
- F_RCU_IRQ,       # old designs: rcu_irq_enter around an irq from kernel
- F_GS_SWAPPED,    # paranoid entry swapped GS
- F_KMAPS,         # kmaps this frame itself holds
- F_KFPU,          # this frame opened a kernel-FPU section
- F_PKS_SAVED,     # 1: its PKS save has run and its restore has not; 2: restored
- F_SAVE_PKRS,     # the design's saved data
- F_SAVE_TPKRS,
- F_SAVE_REF,
- F_ENTRY_PKRS,    # PKRS, thread.pkrs and refcount at entry (oracle pks_restore)
- F_ENTRY_TPKRS,
- F_ENTRY_REF,
- F_BODYOP,        # a multi-step body operation under way (BOP_*)
- F_BODYOP_STEP,   # its next step
- F_BODYOP_ARG,    # its argument (fork: the child)
- F_SIGSEGV,       # #GP: the fixup failed, SIGSEGV pending on exit
- F_RESUME,        # the step a scheduled-out frame resumes at (PH_BODY for the body)
- F_SIG_PKRU,      # signal delivery: the PKRU sig_prepare_pkru() kept
- F_SIG_CHECK,     # SIG_HANDLER / SIG_RETURNED: what the next return to user must show
- F_SIG_EXPECT,    # the PKRU a sigreturn must leave
- FRAME_SIZE) = range(33)
-
-TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
-
-# Per mm, at MM_BASE + mm * MM_SIZE
-(MM_USERS,        # tasks using it (threads, and kthreads through use_mm); 0: free
- MM_PASID,        # its PASID, -1 none
- MM_CPUS,         # bitmask of CPUs it ran on
- MM_SIZE) = range(4)
-
-# Order: header, CPUs, mms, tasks -- so a configuration's state is a prefix of the vector
-# (STATE_SIZE is the largest), and resetting copies only that prefix.
-MM_BASE = CPU_BASE + MAX_CPU * CPU_SIZE
-TASK_BASE = MM_BASE + MAX_MM * MM_SIZE
-STATE_SIZE = TASK_BASE + MAX_TASK * TASK_SIZE
-
-# Trace records: (kind, event index, cpu, step or opcode); appended when tracing.
-TR_EVENT = 0      # an event ran (arg: opcode)
-TR_SKIP = 1       # an event was skipped
-TR_STEP = 2       # a micro-step ran (arg: step id)
-TR_IRQ_TAKEN = 3  # a held IRQ was taken (arg: irq kind)
-TR_NMI_LATCHED = 4
-TR_IRQ_HELD = 5   # an irq arrived with IF=0 and is held
-TR_SIZE = 4
-MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
-COV_SIZE = 1 << 20     # model coverage: edges between abstract states (a bitmap)
-
-# The binary decoding of fuzz engines (program.py, Program.from_bytes), done here for speed:
-# argument kinds of the decoder table set by set_decoder().
-ARG_NONE = 0
-ARG_INT = 1
-ARG_TASK = 2
-ARG_OPT_TASK = 3
 
 
 @cython.cclass
