@@ -1424,6 +1424,7 @@ class Machine:
         elif v == PKS_STACK7:
             # push: store at stack[idx] ... then bump the index (a second step)
             idx: cython.int = self.S[T + T_PKS_IDX]
+            self.S[F + F_PKS_SAVED] = 0     # the save is complete only after the bump
             if idx >= PKS_STACK_DEPTH:
                 self.fail(O_PKS_DEPTH, PKS_STACK_DEPTH, idx + 1)
                 return True
@@ -1454,6 +1455,7 @@ class Machine:
         T: cython.int = self.task(t)
         if self.S[T + T_PKS_IDX] < PKS_STACK_DEPTH:
             self.S[T + T_PKS_IDX] += 1
+        self.S[F + F_PKS_SAVED] = 1
         self.pks_reset_for_handler(c, t)
 
     @cython.cfunc
@@ -2137,9 +2139,12 @@ class Machine:
             return 1
         st: cython.int = self.next_step(c)
         if op == OP_BP:
-            # int3 lands only in instrumentable text (kprobes are not allowed in noinstr)
+            # int3 lands only in instrumentable text (kprobes are not allowed in noinstr), and
+            # never in the #BP handler itself (exc_int3 and do_int3 are NOKPROBE_SYMBOL)
             if not (self.user_mode(c) or (st >= 0 and self.step_is_instr(c, st))
                     or (st < 0 and self.in_kernel_body(c))):
+                return 0
+            if self.S[self.top(t) + F_KIND] == FK_BP:
                 return 0
             self.push(c, FK_BP)
             return 1
