@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Build ``corpus/`` (SPEC 3.4) with the fuzzer: one minimized reproducer per design.
+
+For every non-reference design whose ``expect`` is an oracle, run a single-process campaign
+(``fuzzcore.fuzz.fuzz``: fixed seed, a runs and a time budget) on that design alone until it
+finds that oracle, and write the minimized reproducer to ``corpus/<subsystem>/<design>.fz``
+(atomically, with the campaign's ``found-by`` header: the command that finds it again).  For
+``judge`` designs the campaign runs its whole budget and every oracle it finds is written, as
+``corpus/<subsystem>/<design>.<oracle>.fz``.  Nothing is written by hand: a design whose
+expected oracle is not found within the budget is reported (with what was found instead), and
+so is a finding on which the reference designs trip too (a model bug, not a corpus entry).
+
+    python scripts/build_corpus.py                          # every design, seed 1
+    python scripts/build_corpus.py --design pasid=v1 --time 900
+    python scripts/build_corpus.py --runs 2000000 --judge-runs 1000000 --seed 7
+
+Exit status: 0 every expected oracle found, 1 some not found, 2 bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fuzzcore.corpus import save as save_program  # noqa: E402
+from fuzzcore.fuzz import CampaignError, expect_of, fuzz  # noqa: E402
+from fuzzcore.program import Program  # noqa: E402
+from fuzzcore.runner import run  # noqa: E402
+from fuzzcore.variants import CLEAN, JUDGE, Variant, non_reference_designs  # noqa: E402
+
+
+def corpus_path(root: Path, variant: Variant, oracle: str | None = None) -> Path:
+    [design] = variant.non_reference()
+    name = design.design if oracle is None else f"{design.design}.{oracle}"
+    return root / design.subsystem / f"{name}.fz"
+
+
+def save(finding, dest: Path) -> str:
+    """Copy the campaign's reproducer to ``dest`` after checking it like ``replay`` does."""
+    program = Program.load(finding.path)
+    got = run(program).oracle
+    ref = run(program, Variant.reference()).oracle
+    if got != finding.oracle or ref is not None:
+        return f"not saved: it gives {got}, the reference {ref or 'clean'}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    save_program(program, dest)
+    return str(dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=20_000_000,
+                    help="executions per design with an expected oracle (default 20M)")
+    ap.add_argument("--time", type=float, default=600.0,
+                    help="seconds per design with an expected oracle (default 600)")
+    ap.add_argument("--judge-runs", type=int, default=2_000_000,
+                    help="executions per judge design (default 2M)")
+    ap.add_argument("--corpus", default=str(ROOT / "corpus"), help="default: corpus/")
+    ap.add_argument("--design", action="append", default=[],
+                    help="only this variant (repeatable); default: every non-reference design")
+    args = ap.parse_args(argv)
+    root = Path(args.corpus)
+    variants = non_reference_designs()
+    if args.design:
+        wanted = [str(Variant.parse(d)) for d in args.design]
+        variants = [v for v in variants if str(v) in wanted]
+        if len(variants) != len(wanted):
+            print("build_corpus: --design must name non-reference designs", file=sys.stderr)
+            return 2
+    missing = 0
+    print("| design | expect | found | seconds | executions | events | file |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for v in variants:
+        expect = expect_of(v)
+        if expect == CLEAN:
+            continue
+        work = Path(tempfile.mkdtemp(prefix="build_corpus."))
+        t0 = time.monotonic()
+        try:
+            if expect == JUDGE:
+                result = fuzz([str(v)], runs=args.judge_runs, seed=args.seed, out=str(work),
+                              progress=False)
+            else:
+                result = fuzz([str(v)], runs=args.runs, time_budget=args.time, seed=args.seed,
+                              out=str(work), progress=False)
+            for f in result.findings:
+                if expect == JUDGE:
+                    where = save(f, corpus_path(root, v, f.oracle))
+                elif f.oracle == expect:
+                    where = save(f, corpus_path(root, v))
+                else:
+                    where = "(not the expected oracle: not saved)"
+                if f.reference != CLEAN:
+                    where += f" [the reference trips {f.reference} too]"
+                print(f"| {v} | {expect} | {f.oracle} | {f.seconds:.2f} | {f.execs} | "
+                      f"{f.length} | {where} |", flush=True)
+            if expect != JUDGE and not any(f.oracle == expect for f in result.findings):
+                missing += 1
+                [vs] = result.variants
+                print(f"| {v} | {expect} | NOT FOUND | {vs.seconds:.1f} | {vs.execs} | - | - |",
+                      flush=True)
+            if result.interrupted:
+                return 130
+        except CampaignError as e:
+            print(f"build_corpus: {e}", file=sys.stderr)
+            return 2
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        del t0
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
