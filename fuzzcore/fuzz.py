@@ -78,7 +78,7 @@ __all__ = ["Engine", "Hit", "Finding", "VariantStats", "CampaignResult", "Campai
 
 DEFAULT_TIME = 60.0          # seconds, when neither --time nor --runs is given
 DEFAULT_MAX_EVENTS = 64      # longest input the engine builds (events)
-DEFAULT_MAX_CORPUS = 20_000  # in-memory corpus entries per variant (pruned to half beyond)
+DEFAULT_MAX_CORPUS = 10_000  # in-memory corpus entries per variant (pruned to half beyond)
 SLICE_EXECS = 1000           # executions per round-robin slice (a count: deterministic)
 STATS_INTERVAL = 1.0         # seconds between stats.jsonl lines
 TTY_INTERVAL = 0.5           # seconds between progress-line updates on a terminal
@@ -1091,7 +1091,8 @@ def _run_single(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, seed
     writer = CorpusWriter(corpus_dir, monitor.message)
 
     def announce(f: Finding) -> None:
-        monitor.message(finding_line(f))
+        if monitor.progress:
+            monitor.message(finding_line(f))
 
     campaign = Campaign(chosen, cfg, vendor, seed, saver, writer, seeds, 0, max_events,
                         hook, announce)
@@ -1178,7 +1179,8 @@ def _run_jobs(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, time_b
             imported[w] = msg[4]
         elif kind == "finding":
             findings.append(msg[2])
-            monitor.message(finding_line(msg[2]) + f" [job {w}]")
+            if monitor.progress:
+                monitor.message(finding_line(msg[2]) + f" [job {w}]")
         elif kind == "log":
             monitor.message(msg[2])
         elif kind == "done":

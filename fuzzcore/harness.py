@@ -81,7 +81,7 @@ def default_variants(group: str) -> list[Variant]:
     non-reference design), one variant each, references elsewhere."""
     subs = GROUPS[group]
     return [Variant(**{d.subsystem: d.design}) for d in DESIGNS
-            if d.subsystem in subs and not d.reference and d.modelled
+            if d.subsystem in subs and not d.reference
             and (group == "all" or d.expect != CLEAN)]
 
 

@@ -99,18 +99,11 @@ class Result:
 
 
 def resolve_variant(variant: Variant | str | None, program: Program | None = None) -> Variant:
-    """The variant to run: the argument, else the program's header, else the references.
-    Designs not modelled yet are refused rather than silently run as the reference."""
+    """The variant to run: the argument, else the program's header, else the references."""
     if isinstance(variant, Variant):
-        v = variant
-    else:
-        text = variant if variant is not None else (program.variant if program else None)
-        v = Variant.parse(text or "")
-    missing = v.unmodelled()
-    if missing:
-        names = ", ".join(f"{d.subsystem}={d.design}" for d in missing)
-        raise VariantError(f"not modelled yet: {names}")
-    return v
+        return variant
+    text = variant if variant is not None else (program.variant if program else None)
+    return Variant.parse(text or "")
 
 
 def debug_default() -> bool:

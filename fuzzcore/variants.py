@@ -11,7 +11,7 @@ each subsystem; a design's ``code`` is its index within its subsystem.  A contex
 is four independent choices (SPEC 1.7 (a)-(d)); the named ``ct`` designs are presets of them, and
 any other combination can be written ``ct=<decide>/<windows>/<irq>/<guard>``.
 
-Adding a design: a row in its subsystem's table below (expected verdict, modelled flag, source,
+Adding a design: a row in its subsystem's table below (expected verdict, source,
 description), a ``<SUBSYSTEM>_<DESIGN>`` code constant, and the machine's branch on that code.
 """
 from __future__ import annotations
@@ -80,141 +80,140 @@ class Design:
     expect: str         # an oracle name, CLEAN or JUDGE (provisional)
     source: str         # seed file, commit id + title, or LKML thread
     description: str    # one line
-    modelled: bool      # the machine implements it yet
     code: int           # index within its subsystem (CT_EXPLICIT for a non-preset ct design)
 
 
 # The table.  Per subsystem, in this order, the first row the reference:
-#   design, expect (provisional), modelled, source, description.
-_Row = tuple[str, str, bool, str, str]
+#   design, expect, source, description.
+_Row = tuple[str, str, str, str]
 _TABLE: dict[str, list[_Row]] = {
     "pks": [
-        ("ptregs", CLEAN, True,
+        ("ptregs", CLEAN,
          "seeds/004 (Andy: save PKRS in an enlarged pt_regs); kernel-notes 1d final design",
          "save as the last step of irqentry_enter/irqentry_nmi_enter (frame keeps MSR, "
          "thread.pkrs, refcount; then PKS_INIT, 0, PKS_INIT); restore as the first exit step"),
-        ("byvalue", "pks_restore", True,
+        ("byvalue", "pks_restore",
          "seeds/000 (R1: [PATCH RFC V2 17/17] x86/entry: Preserve PKRS MSR across exceptions)",
          "saves into a by-value copy of idtentry_state, so the restore writes PKRS 0 and "
          "refcount 0"),
-        ("early_save", "rcu_eqs", True,
+        ("early_save", "rcu_eqs",
          "seeds/000 (tglx: \"No.\" to idt_save_pkrs() before the state is established)",
          "as ptregs, but the save is the first software step of irqentry_enter (before "
          "user_exit/rcu_irq_enter) and calls traceable write_pkrs(): instrumentable"),
-        ("percpu", "pks_restore", True,
+        ("percpu", "pks_restore",
          "seeds/000 (R2: tglx, \"#PF does not work because #PF can schedule\")",
          "as ptregs, but the save overwrites one per-CPU slot that the restore reads; the "
          "switch still loads thread.pkrs"),
-        ("thread_slot", "pks_restore", True,
+        ("thread_slot", "pks_restore",
          "seeds/004 (R3: Andy, more than one saved value per thread)",
          "as ptregs, but the save overwrites one per-thread slot that the restore reads"),
-        ("idtentry_only", "pks_handler_init", True,
+        ("idtentry_only", "pks_handler_init",
          "seeds/000 (R4: \"#MC does not go through idtentry_enter(). Neither do #NMI, #DB, #BP\")",
          "as ptregs, but NMI, #MC, #DB and #BP (irqentry_nmi_enter) neither save nor restore"),
-        ("stack7", JUDGE, True,
+        ("stack7", JUDGE,
          "seeds/004 (R5: tglx, \"a stack of 7 entries and an index\")",
          "a per-thread stack of 7 saved values and an index; a push stores the value, then "
          "bumps the index, as two steps"),
-        ("v9", JUDGE, True,
+        ("v9", JUDGE,
          "LKML [PATCH V9 27/45] x86/pkeys: Preserve PKRS MSR across exceptions (2022)",
          "the series as posted: no thread.pkrs reset at the save, refcount not saved, MSR "
          "before thread.pkrs in an update, PKRS loaded before current switches"),
     ],
     "pkru": [
-        ("thread", CLEAN, True,
+        ("thread", CLEAN,
          "9782a712eb97 x86/fpu: Add PKRU storage outside of task XSAVE buffer (v5.14); "
          "70044df250d0, ae6012d72fa6 (signals)",
          "thread.pkru switched by x86_pkru_load, kernel XRSTORs exclude PKRU; the signal frame "
          "carries PKRU with its XSTATE_BV bit set (update_pkru_in_sigframe)"),
-        ("xsave", "pkru_user", True,
+        ("xsave", "pkru_user",
          "0cecca9d03c9 x86/fpu: Eager switch PKRU state (v5.2-v5.13)",
          "PKRU is an XSAVE component the kernel's XRSTORs load; switch_fpu_finish writes it "
          "from next's image, init_pkru_value when the component is init"),
-        ("write_pkru_image", "pkru_user", True,
+        ("write_pkru_image", "pkru_user",
          "0d714dba1626 x86/fpu: Update xstate's PKRU value on write_pkru() (bug #6); seeds/002",
          "xsave with 510b80a6a0f1 (the switch loads 0 for an init component); write_pkru "
          "still skips an image without the component"),
-        ("kthread_mm", "pkru_user", True,
+        ("kthread_mm", "pkru_user",
          "fixed by 12f7764ac612 x86/process: Check PF_KTHREAD and not current->mm for kernel "
          "threads (bug #5)",
          "xsave whose switch_fpu_finish tests current->mm instead of PF_KTHREAD"),
-        ("thread_noframe", "pkru_user", True,
+        ("thread_noframe", "pkru_user",
          "seeds/002 (tglx's proposal taken literally; Dave's signal-frame ABI concern)",
          "thread, but PKRU is not in the signal frame: sigreturn leaves the handler's PKRU"),
-        ("sigframe_nobv", "pkru_user", True,
+        ("sigframe_nobv", "pkru_user",
          "70044df250d0 x86/pkeys: Update PKRU to enable all pkeys before XSAVE, without "
          "ae6012d72fa6 (bug #15)",
          "sig_prepare_pkru() writes 0 before the XSAVE; on AMD XSTATE_BV[PKRU] is then 0 in "
          "the frame and sigreturn's XRSTOR loads 0 whatever update_pkru_in_sigframe() wrote"),
     ],
     "pasid": [
-        ("final", CLEAN, True,
+        ("final", CLEAN,
          "fa6af69f38d3 x86/traps: Demand-populate PASID MSR via #GP (v5.18)",
          "try_fixup_enqcmd_gp is the first body step of a #GP from user, IF=0; on success the "
          "frame waits in its body with IF=0"),
-        ("v1", "fpu_coherent", True,
+        ("v1", "fpu_coherent",
          "seeds/001 ([PATCH 4/8] x86/traps: Demand-populate PASID MSR via #GP, 2021-09)",
          "fixup after cond_local_irq_enable, under fpregs_lock: the MSR if !TIF_NEED_FPU_LOAD "
          "|| fpregs_state_valid, else the memory image; has_valid_pasid for pasid_activated"),
-        ("mem_noinval", "fpu_coherent", True,
+        ("mem_noinval", "fpu_coherent",
          "seeds/001 (Andy: write memory and invalidate preserved copies by zapping last_cpu)",
          "v1, but with TIF_NEED_FPU_LOAD set it writes the memory image without zapping "
          "last_cpu"),
-        ("ipi", "fpu_coherent", True,
+        ("ipi", "fpu_coherent",
          "9bfecd058339 x86/cpufeatures: Force disable X86_FEATURE_ENQCMD and remove "
          "update_pasid() (bug #11)",
          "pasid_bind IPIs every CPU the mm ran on; the IPI body runs update_pasid (MSR, or the "
          "image when TIF_NEED_FPU_LOAD) whatever it interrupted"),
     ],
     "fpu": [
-        ("lazy", CLEAN, True,
+        ("lazy", CLEAN,
          "5f409e20b794 x86/fpu: Defer FPU state load until return to userspace (v5.2; v6.8 "
          "behaviour)",
          "deferred restore: switch_fpu_prepare/finish, fpregs_restore_userregs on exit to "
          "user, kernel_fpu_begin disables preemption"),
-        ("sigrestore_nobh", "fpu_consistent", True,
+        ("sigrestore_nobh", "fpu_consistent",
          "fixed by 68239654acaf (id unverified) x86/fpu: Disable bottom halves while loading FPU "
          "registers (bug #1)",
          "the sigreturn restore runs without fpregs_lock"),
-        ("irq_fpu_usable_old", "kernel_fpu", True,
+        ("irq_fpu_usable_old", "kernel_fpu",
          "fixed by 59f5ede3bc0f x86/fpu: Prevent FPU state corruption (bug #13)",
          "old irq_fpu_usable: !in_interrupt() || interrupted_user_mode() || "
          "interrupted_kernel_fpu_idle(), true in an irq inside fpregs_lock"),
-        ("sigfail_noreset", "fpu_consistent", True,
+        ("sigfail_noreset", "fpu_consistent",
          "fixed by efa165504943 x86/fpu: Reset state for all signal restore failures (bug #10)",
          "a failed sigreturn restore does not reset the FPU state"),
     ],
     "ct": [
-        ("generic", CLEAN, True,
+        ("generic", CLEAN,
          "generic entry, kernel/entry/common.c (kernel-notes 1e); seeds/003",
          "cs/closed/new/guard: user_exit/user_enter by CS, the closed windows of Appendix A"),
-        ("soft_old", CLEAN, True,
+        ("soft_old", CLEAN,
          "seeds/003 (Frederic: soft tracking, exception_enter/exception_exit)",
          "soft/old/old/guard: entry saves prev ct_state and leaves USER; exit re-enters USER iff "
          "prev was USER"),
-        ("hard_old", "rcu_eqs", True,
+        ("hard_old", "rcu_eqs",
          "seeds/003 (Frederic: CS is hard tracking, not synchronized with the soft state)",
          "cs/old/old/guard: CS decides, with the old windows (get_user at IF=1 before user_exit, "
          "user_enter at IF=1, vmalloc faults)"),
-        ("exit_cs", "ct_user", True,
+        ("exit_cs", "ct_user",
          "fixed by 6c1e0256fad8 context_tracking: Restore correct previous context state on "
          "exception exit (bug #19)",
          "exit_cs/old/old/guard: soft entry, CS exit: an exception preempted in the exit dead "
          "zone returns to user without user_enter"),
-        ("fast_syscall32", "rcu_eqs", True,
+        ("fast_syscall32", "rcu_eqs",
          "fixed by 9999c8c01f34 x86/entry: Call enter_from_user_mode() with IRQs off (bug #21)",
          "cs/get_user_only/new/guard: closed, plus do_fast_syscall_32's IF=1 get_user before "
          "user_exit"),
-        ("norecursion", "ct_recursion", True,
+        ("norecursion", "ct_recursion",
          "fixed by aed5ed47724f context_tracking: Protect against recursion (bug #22)",
          "soft/old/old/noguard: soft_old without the context-tracking recursion guard"),
     ],
 }
 
 DESIGNS: tuple[Design, ...] = tuple(
-    Design(sub, name, code == 0, expect, source, desc, modelled, code)
+    Design(sub, name, code == 0, expect, source, desc, code)
     for sub in SUBSYSTEMS
-    for code, (name, expect, modelled, source, desc) in enumerate(_TABLE[sub]))
+    for code, (name, expect, source, desc) in enumerate(_TABLE[sub]))
 _BY_SUB: dict[str, dict[str, Design]] = {
     sub: {d.design: d for d in DESIGNS if d.subsystem == sub} for sub in SUBSYSTEMS}
 
@@ -296,7 +295,7 @@ class CtDesign:
         return Design("ct", self.text, False, JUDGE, "explicit ct design (SPEC 1.7 (a)-(d))",
                       f"decide {self.decide}, windows {self.windows}, irq paths {self.irq}, "
                       f"{'recursion guard' if self.guard == 'guard' else 'no recursion guard'}",
-                      True, CT_EXPLICIT)
+                      CT_EXPLICIT)
 
 
 CT_PRESETS: Mapping[str, CtDesign] = {
@@ -378,10 +377,6 @@ class Variant:
     @property
     def is_reference(self) -> bool:
         return not self.non_reference()
-
-    def unmodelled(self) -> list[Design]:
-        """The chosen designs the machine does not implement yet."""
-        return [d for d in self.designs() if not d.modelled]
 
     def codes(self) -> array[int]:
         """The machine core's view: see the ``V_*`` index constants."""

@@ -164,13 +164,6 @@ def test_vendor_flag_overrides_the_header(use_core, tmp_path: Path) -> None:
 
 # --- bad input: exit 2, one line, no traceback ------------------------------------------------
 
-def unmodelled_design() -> str | None:
-    for d in DESIGNS:
-        if not d.modelled:
-            return f"{d.subsystem}={d.design}"
-    return None
-
-
 BAD_FILES = {
     "unknown event": ("cpu0 syscal\n", "syscal"),
     "bad argument": ("cpu0 wrpkru 300\n", "300"),
@@ -203,18 +196,6 @@ def test_bad_variant_flag_exits_2_with_one_line(use_core, variant: str, word: st
     r = cli("run", "--variant", variant, str(VIOLATING))
     assert r.exit_code == 2, r.output
     assert word in one_line_error(r.stderr)
-
-
-def test_unmodelled_design_exits_2_with_one_line(use_core, tmp_path: Path) -> None:
-    design = unmodelled_design()
-    if design is None:
-        pytest.skip("every design is modelled")
-    r = cli("run", "--variant", design, str(VIOLATING))
-    assert r.exit_code == 2
-    assert design in one_line_error(r.stderr)
-    r = cli("run", write(tmp_path, f"# variant: {design}\ncpu0 syscall\n"))
-    assert r.exit_code == 2
-    assert design in one_line_error(r.stderr)
 
 
 def test_missing_file_exits_2_with_one_line(use_core, tmp_path: Path) -> None:

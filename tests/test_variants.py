@@ -153,9 +153,9 @@ def test_ct_explicit_non_preset() -> None:
     assert str(v) == "ct=soft/closed/new/noguard"
     assert Variant.parse(str(v)) == v
     d = v.design("ct")
-    assert (d.subsystem, d.reference, d.expect, d.modelled, d.code) == (
-        "ct", False, "judge", True, V.CT_EXPLICIT)
-    assert not v.is_reference and v.unmodelled() == []
+    assert (d.subsystem, d.reference, d.expect, d.code) == (
+        "ct", False, "judge", V.CT_EXPLICIT)
+    assert not v.is_reference
     assert str(Variant.parse("pks=v9,ct=cs/old/new/noguard")) == "pks=v9,ct=cs/old/new/noguard"
 
 
