@@ -12,6 +12,7 @@ median minimized length.  Time is the engine's own: mutation, execution and cove
 the minimizer.  A ``clean`` design is run with ``--clean-cap`` and expected to find nothing.
 
     python scripts/bench_ttfv.py                      # every design, 5 trials, cap 120 s
+    python scripts/bench_ttfv.py --jobs 2 --cap 600   # two trials at a time, one core each
     python scripts/bench_ttfv.py --trials 3 --cap 30 --design pks=byvalue --design ct=hard_old
 
 Exit status: 0; 2 bad arguments.
@@ -34,6 +35,11 @@ from fuzzcore.fuzz import SLICE_EXECS, Engine, expect_of  # noqa: E402
 from fuzzcore.minimize import minimize  # noqa: E402
 from fuzzcore.program import Program  # noqa: E402
 from fuzzcore.variants import CLEAN, JUDGE, Variant, non_reference_designs  # noqa: E402
+
+
+def trial_args(args: tuple) -> dict:
+    text, seed, cap, config, vendor = args
+    return trial(Variant.parse(text), seed, cap, config, vendor)
 
 
 def trial(variant: Variant, seed: int, cap: float, config: str, vendor: str) -> dict:
@@ -82,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cpu-vendor", default="intel")
     ap.add_argument("--design", action="append", default=[],
                     help="only this variant (repeatable)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="trials run side by side, one process (one core) each (default 1)")
     args = ap.parse_args(argv)
     variants = non_reference_designs()
     if args.design:
@@ -94,11 +102,18 @@ def main(argv: list[str] | None = None) -> int:
           "| exec/s | minimized length (median) | minimizer time (median) | also found |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     all_minimize: list[float] = []
+    tasks = [(str(v), seed, args.clean_cap if expect_of(v) == CLEAN else args.cap, args.config,
+              args.cpu_vendor) for v in variants for seed in range(1, args.trials + 1)]
+    if args.jobs > 1:
+        import multiprocessing as mp
+        pool = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=1)
+        results = pool.imap(trial_args, tasks)
+    else:
+        pool = None
+        results = map(trial_args, tasks)
     for v in variants:
         expect = expect_of(v)
-        cap = args.clean_cap if expect == CLEAN else args.cap
-        trials = [trial(v, seed, cap, args.config, args.cpu_vendor)
-                  for seed in range(1, args.trials + 1)]
+        trials = [next(results) for _ in range(args.trials)]
         hits = [t for t in trials if t["found"]]
         n = len(trials)
         rate = statistics.mean(t["rate"] for t in trials)
@@ -119,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
             execs = median_or_cap([t["execs"] for t in hits], n, "{:,.0f}")
         print(f"| `{v}` | {expect} | {found} | {ttfv} | {execs} "
               f"| {rate:,.0f} | {length} | {mtime} | {', '.join(others) or '-'} |", flush=True)
+    if pool is not None:
+        pool.close()
+        pool.join()
     if all_minimize:
         print(f"\nminimizer: {len(all_minimize)} findings, median "
               f"{statistics.median(all_minimize) * 1000:.0f} ms, max "
