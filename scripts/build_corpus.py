@@ -8,7 +8,8 @@ finds that oracle, and write the minimized reproducer to ``corpus/<subsystem>/<d
 ``judge`` designs the campaign runs its whole budget and every oracle it finds is written, as
 ``corpus/<subsystem>/<design>.<oracle>.fz``.  Nothing is written by hand: a design whose
 expected oracle is not found within the budget is reported (with what was found instead), and
-so is a finding on which the reference designs trip too (a model bug, not a corpus entry).
+so is a finding on which the reference designs trip too (a model bug, not a corpus entry: its
+program is printed at the end).
 
     python scripts/build_corpus.py                          # every design, seed 1
     python scripts/build_corpus.py --design pasid=v1 --time 900
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             print("build_corpus: --design must name non-reference designs", file=sys.stderr)
             return 2
     missing = 0
+    model_bugs: list[str] = []     # reproducers the reference designs trip too
     print("| design | expect | found | seconds | executions | events | file |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for v in variants:
@@ -99,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     where = "(not the expected oracle: not saved)"
                 if f.reference != CLEAN:
-                    where += f" [the reference trips {f.reference} too]"
+                    where += f" [the reference trips {f.reference} too: printed below]"
+                    model_bugs.append(Path(f.path).read_text() if f.path else f.found_by)
                 print(f"| {v} | {expect} | {f.oracle} | {f.seconds:.2f} | {f.execs} | "
                       f"{f.length} | {where} |", flush=True)
             if expect != JUDGE and not any(f.oracle == expect for f in result.findings):
@@ -115,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         del t0
+    for text in model_bugs:
+        print("\nThe reference designs trip this one too (a model bug, not a corpus entry):\n")
+        print("```\n" + text.rstrip("\n") + "\n```")
     return 1 if missing else 0
 
 
