@@ -355,18 +355,7 @@ class Engine:
         try:
             for _ in range(n):
                 data = self.next_input()
-                m.reset()
-                m.cov_reset_run()
-                stop = m.run_bytes(data)
-                self.execs += 1
-                new = m.cov_new
-                dnew = self._data_features() if stop < 0 and self.data_features else 0
-                if new or dnew:
-                    self.coverage += new
-                    if stop < 0:
-                        self._add(data, new, dnew)
-                    elif stop > 0:
-                        self._add(data[:2 * stop], new, 0)
+                stop = self.execute(data)
                 if stop >= 0:
                     v = read_violation(m.S, self.config)
                     if v is not None and v.oracle not in self.known:
