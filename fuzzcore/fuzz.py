@@ -218,14 +218,16 @@ class Engine:
 
     :meth:`fuzz` runs up to ``n`` executions and returns at the first violation whose oracle
     is not in :attr:`known`; the caller adds it there.  ``on_new_input`` sees every input that
-    added coverage (the campaign writes it to the corpus directory)."""
+    added coverage and ``on_drop`` every input pruned (the campaign mirrors the corpus in its
+    directory)."""
 
     append_weight = 4       # relative weight of the append mutation (see _mutators)
 
     def __init__(self, variant: Variant, config: Config, cpu_vendor: str, seed: int,
                  max_events: int = DEFAULT_MAX_EVENTS,
                  on_new_input: Callable[[bytes], None] | None = None,
-                 max_corpus: int = DEFAULT_MAX_CORPUS):
+                 max_corpus: int | None = None,
+                 on_drop: Callable[[bytes], None] | None = None):
         self.variant = variant
         self.config = config
         self.cpu_vendor = cpu_vendor
@@ -238,12 +240,13 @@ class Engine:
         self.weights: list[float] = []   # selection weights of the corpus entries
         self.cum: list[float] = []       # and their running sums
         self.members: set[bytes] = set(self.corpus)
-        self.max_corpus = max_corpus
+        self.max_corpus = max_corpus or DEFAULT_MAX_CORPUS
         self.known: set[str] = set()     # oracles already reported
         self.execs = 0
         self.seconds = 0.0
         self.coverage = 0                # model-coverage entries of this machine
         self.on_new_input = on_new_input
+        self.on_drop = on_drop
         self._r = self.rng.random
         self.data_features = True
         self.features: set[int] = set()
@@ -294,6 +297,11 @@ class Engine:
         old = len(self.corpus) - quarter
         heavy = sorted(range(old), key=lambda i: -self.weights[i])[:quarter]
         keep = sorted(heavy) + list(range(old, len(self.corpus)))
+        if self.on_drop is not None:
+            kept = set(keep)
+            for i in range(len(self.corpus)):
+                if i not in kept:
+                    self.on_drop(self.corpus[i])
         self.corpus = [self.corpus[i] for i in keep]
         self.weights = [self.weights[i] for i in keep]
         self.members = set(self.corpus)
@@ -693,31 +701,58 @@ def load_corpus_dir(folder: Path, config: Config) -> list[bytes]:
 
 
 class CorpusWriter:
-    """Writes each new input once, as ``<dir>/<sha1>``; stops (with one warning) if the
-    directory cannot be written."""
+    """Mirrors this process's in-memory corpora in ``<dir>/<sha1>``: an input's file is
+    written when an engine first keeps it, and removed when no engine here holds it any more
+    (pruning), if this process wrote it: seeds and other jobs' files are never removed.  So
+    the directory stays about as small as the corpora, and whole at every moment.  If it
+    cannot be written, one warning, and the corpus stays in memory."""
 
     def __init__(self, folder: Path | None, log: Callable[[str], None]):
         self.folder = folder
         self.log = log
-        self.written: set[str] = set()
+        self.holders: dict[str, int] = {}   # name -> engines of this process holding it
+        self.ours: set[str] = set()          # files this process wrote and has not removed
+        self.written: set[str] = set()       # every name this process wrote (imports skip)
         self.failed = False
 
-    def __call__(self, data: bytes) -> None:
-        if self.folder is None or self.failed:
+    def add(self, data: bytes) -> None:
+        if self.folder is None:
             return
         name = input_hash(data)
-        if name in self.written:
+        held = self.holders.get(name, 0)
+        self.holders[name] = held + 1
+        if held or self.failed:
             return
-        self.written.add(name)
         path = self.folder / name
         if path.exists():
-            return
+            return                  # a seed, or another job's
         try:
             write_input(path, data)
         except OSError as e:
             self.failed = True
             self.log(f"fuzzcore: cannot write corpus file {path}: {e.strerror or e}; "
                      "the corpus stays in memory")
+            return
+        self.ours.add(name)
+        self.written.add(name)
+
+    __call__ = add
+
+    def drop(self, data: bytes) -> None:
+        if self.folder is None:
+            return
+        name = input_hash(data)
+        held = self.holders.get(name, 0) - 1
+        if held > 0:
+            self.holders[name] = held
+            return
+        self.holders.pop(name, None)
+        if name in self.ours:
+            self.ours.discard(name)
+            try:
+                os.unlink(self.folder / name)
+            except OSError:
+                pass
 
 
 # --- the campaign (one process) --------------------------------------------------------------
@@ -754,7 +789,8 @@ class Campaign:
         self.on_finding = on_finding
         self.claim = claim
         self.is_done_shared = is_done
-        self.engines = [Engine(v, config, vendor, seed, max_events, corpus_writer)
+        self.engines = [Engine(v, config, vendor, seed, max_events, corpus_writer.add,
+                               on_drop=corpus_writer.drop)
                         for v in self.variants]
         self.expects = [expect_of(v) for v in self.variants]
         self.done = [False] * len(self.variants)
@@ -1311,6 +1347,8 @@ def _new_inputs(folder: Path, seen: set[str], own: set[str], cfg: Config,
             continue
         try:
             out.append(read_input(folder / name, cfg))
+        except FileNotFoundError:
+            pass                    # pruned by the job that wrote it
         except (OSError, ProgramError) as e:
             log(f"fuzzcore: skipped corpus file {folder / name}: {e}")
     return out

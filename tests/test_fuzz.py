@@ -282,3 +282,25 @@ def test_full_disk_loses_no_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     err = capsys.readouterr().err
     assert "No space left" in err and "# expect: pks_restore" in err   # the program itself
     assert Path(f.bin_path).is_file()
+
+
+def test_corpus_dir_mirrors_the_bounded_corpus(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fz, "DEFAULT_MAX_CORPUS", 400)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "mine").write_bytes(bytes(range(64)))        # a user's file: never removed
+    result = campaign(tmp_path, ["ct=soft_old"], runs=20_000, corpus=str(seeds))
+    [vs] = result.variants
+    files = set(os.listdir(seeds))
+    assert "mine" in files and vs.corpus <= 400
+    # the directory holds what the engine holds (its files were pruned with it), not more
+    assert len(files) <= vs.corpus + 1 and len(files) >= vs.corpus // 2
+    corpus_is_consistent_except(seeds, {"mine"})
+
+
+def corpus_is_consistent_except(folder: Path, names: set[str]) -> None:
+    for n in os.listdir(folder):
+        assert not n.startswith(".")
+        if n not in names:
+            assert hashlib.sha1((folder / n).read_bytes()).hexdigest() == n
