@@ -377,31 +377,31 @@ cdef class Machine:
     cdef inline int top(self, int t) noexcept
     cdef inline int curr(self, int c) noexcept
     cdef inline int idle_of(self, int c) noexcept
-    cdef bint user_mode(self, int c) noexcept
-    cdef bint rcu_watching(self, int c) noexcept
+    cdef inline bint user_mode(self, int c) noexcept
+    cdef inline bint rcu_watching(self, int c) noexcept
     cdef int preempt_count(self, int c) noexcept
     cdef void init_task_slot(self, int t) noexcept
     cdef void restore_initial(self) noexcept
     cdef void fail(self, int oracle, int expected, int actual) noexcept
-    cdef void note_instr(self, int c) noexcept
+    cdef inline void note_instr(self, int c) noexcept
     cdef void note_schedule(self, int c) noexcept
-    cdef void check_state(self, int c) noexcept
-    cdef void check_fpu(self, int c, int t) noexcept
-    cdef void check_coherent(self, int t, int c) noexcept
-    cdef void check_pks(self, int c, int t) noexcept
-    cdef bint finish_check(self, int c) noexcept
-    cdef bint after(self, int c, int step) noexcept
+    cdef inline void check_state(self, int c) noexcept
+    cdef inline void check_fpu(self, int c, int t) noexcept
+    cdef inline void check_coherent(self, int t, int c) noexcept
+    cdef inline void check_pks(self, int c, int t) noexcept
+    cdef inline bint finish_check(self, int c) noexcept
+    cdef inline bint after(self, int c, int step) noexcept
     cdef void cover(self, int c, int step) noexcept
-    cdef void record(self, int kind, int c, int arg) noexcept
+    cdef inline void record(self, int kind, int c, int arg) noexcept
     cdef int push(self, int c, int kind) noexcept
     cdef void pop(self, int c, int t) noexcept
-    cdef int pending(self, int c) noexcept
+    cdef inline int pending(self, int c) noexcept
     cdef int next_step(self, int c) noexcept
-    cdef bint step_is_instr(self, int c, int st) noexcept
+    cdef inline bint step_is_instr(self, int c, int st) noexcept
     cdef bint step_touches_umem(self, int c, int st) noexcept
-    cdef bint run_one(self, int c, int p) noexcept
+    cdef inline bint run_one(self, int c, int p) noexcept
     cdef bint run_pending(self, int c) noexcept
-    cdef bint take_held_irq(self, int c) noexcept
+    cdef inline bint take_held_irq(self, int c) noexcept
     cdef void ct_set(self, int c, int new) noexcept
     cdef void ct_call(self, int c, int F, int to, bint cond, int nxt) noexcept
     cdef void st_ct_change(self, int c, int F) noexcept
@@ -453,7 +453,7 @@ cdef class Machine:
     cdef void mm_put(self, int mm) noexcept
     cdef int mm_new(self) noexcept
     cdef void bodyop_step(self, int c, int st) noexcept
-    cdef int in_body(self, int c) noexcept
+    cdef inline int in_body(self, int c) noexcept
     cdef bint in_task_body(self, int c) noexcept
     cdef bint in_kernel_body(self, int c) noexcept
     cdef bint in_nmi_like(self, int c) noexcept

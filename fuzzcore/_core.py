@@ -432,6 +432,7 @@ class Machine:
         return self.S[G_NUSER] + self.S[G_NKTHREAD] + c
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def user_mode(self, c: cython.int) -> cython.bint:
         """The hardware CS is user: a user task runs at its base frame."""
@@ -440,6 +441,7 @@ class Machine:
         return self.S[T + T_KIND] == K_USER and self.S[T + T_DEPTH] == 0
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def rcu_watching(self, c: cython.int) -> cython.bint:
         C: cython.int = self.cpu(c)
@@ -610,6 +612,7 @@ class Machine:
         self.S[G_CHECK_MASK] |= bit
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def note_instr(self, c: cython.int) -> cython.void:
         """rcu_eqs: an instrumentable step or body event runs only where RCU watches."""
@@ -625,6 +628,7 @@ class Machine:
             self.fail(O_SCHED_ATOMIC, 0, self.preempt_count(c) * 2 + self.S[C + C_IF])
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def check_state(self, c: cython.int) -> cython.void:
         """The state oracles for CPU c, outside the atomic windows of its current task."""
@@ -641,6 +645,7 @@ class Machine:
         self.check_fpu(c, t)
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def check_fpu(self, c: cython.int, t: cython.int) -> cython.void:
         """fpu_consistent, fpu_coherent, pkru_user, pasid_leak (SPEC 1.8; kernel-notes F1,
@@ -671,6 +676,7 @@ class Machine:
             self.check_coherent(t, lc)
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def check_coherent(self, t: cython.int, c: cython.int) -> cython.void:
         """fpu_coherent: TIF_NEED_FPU_LOAD(t) && fpregs_state_valid(t, c) => CPU c's fpu and
@@ -690,6 +696,7 @@ class Machine:
             self.fail(O_FPU_COHERENT, img, self.S[C + C_PASID])
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def check_pks(self, c: cython.int, t: cython.int) -> cython.void:
         """pks_task and pks_refcount (SPEC 1.8, kernel-notes P3, P5)."""
@@ -714,6 +721,7 @@ class Machine:
             self.fail(O_PKS_REFCOUNT, held, self.S[T + T_PKS_REF])
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def finish_check(self, c: cython.int) -> cython.bint:
         """Close the check under way; returns True when it produced the verdict."""
@@ -735,6 +743,7 @@ class Machine:
         return True
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def after(self, c: cython.int, step: cython.int) -> cython.bint:
         """End of one micro-step or event action on c: check, trace, debug-validate."""
@@ -795,6 +804,7 @@ class Machine:
             self.cov[idx] = 1
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def record(self, kind: cython.int, c: cython.int, arg: cython.int) -> cython.void:
         if self.tracing:
@@ -877,6 +887,7 @@ class Machine:
     # What is pending on a CPU (SPEC 1.5, the micro-step rule)
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def pending(self, c: cython.int) -> cython.int:
         """0: nothing; 1: the top frame's next step; 2: the context switch's next step."""
@@ -907,6 +918,7 @@ class Machine:
         return self.S[F + F_PHASE]
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def step_is_instr(self, c: cython.int, st: cython.int) -> cython.bint:
         """Appendix A's instr/noinstr mark of a step, as the design places it."""
@@ -943,6 +955,7 @@ class Machine:
     # Running steps
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def run_one(self, c: cython.int, p: cython.int) -> cython.bint:
         """Run the pending micro-step (``p`` = pending(c), non-zero) on c.  Returns True when
@@ -984,6 +997,7 @@ class Machine:
         return False
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def take_held_irq(self, c: cython.int) -> cython.bint:
         """The pending-IRQ rule: at the first point with IF=1, take the held IRQ (timer, then
@@ -2040,6 +2054,7 @@ class Machine:
     # Events (SPEC 1.5): guard, then effect.  Each returns False when skipped.
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def in_body(self, c: cython.int) -> cython.int:
         """With nothing pending on c: the kind of the frame whose body the CPU is in, FK_BASE
