@@ -391,8 +391,10 @@ cdef class Machine:
     cdef inline void check_pks(self, int c, int t) noexcept
     cdef inline bint finish_check(self, int c) noexcept
     cdef inline bint after(self, int c, int step) noexcept
+    cdef bint observe(self, int c, int step, bint stop) noexcept
     cdef void cover(self, int c, int step) noexcept
     cdef inline void record(self, int kind, int c, int arg) noexcept
+    cdef void trace_append(self, int kind, int c, int arg) noexcept
     cdef int push(self, int c, int kind) noexcept
     cdef void pop(self, int c, int t) noexcept
     cdef inline int pending(self, int c) noexcept
@@ -428,7 +430,7 @@ cdef class Machine:
     cdef void st_old_work(self, int c, int t, int F) noexcept
     cdef void st_exit_fpu(self, int c, int t, int F) noexcept
     cdef void fpregs_restore_userregs(self, int c, int t) noexcept
-    cdef bint fpregs_state_valid(self, int c, int t) noexcept
+    cdef inline bint fpregs_state_valid(self, int c, int t) noexcept
     cdef void fpregs_mark_activate(self, int c, int t) noexcept
     cdef bint pkru_in_xsave(self) noexcept
     cdef void wrpkru(self, int c, int v) noexcept
@@ -437,7 +439,7 @@ cdef class Machine:
     cdef void fpu_clear_user_states(self, int c, int t) noexcept
     cdef void write_pkru(self, int c, int t, int v) noexcept
     cdef void returned_to_user(self, int c, int t, int F) noexcept
-    cdef int mm_pasid(self, int t) noexcept
+    cdef inline int mm_pasid(self, int t) noexcept
     cdef void frame_popped(self, int c, int t, int F) noexcept
     cdef void check_pks_restore(self, int c, int t, int F) noexcept
     cdef void st_irqentry_exit_kernel(self, int c, int t, int F) noexcept

@@ -704,19 +704,23 @@ class Machine:
         depth: cython.int = self.S[T + T_DEPTH]
         d: cython.int
         only_syscall: cython.bint = True
-        level: cython.int = 0
+        level: cython.int = 0       # the newest frame whose PKS save is in force, 0 none
+        held: cython.int = 0        # kmaps held by that frame and the frames above it
+        F: cython.int = self.frame(t, depth)
+        # one walk down the frames (this runs after every step)
         for d in range(depth, 0, -1):
-            F: cython.int = self.frame(t, d)
             if self.S[F + F_KIND] != FK_SYSCALL:
                 only_syscall = False
-            if level == 0 and self.S[F + F_PKS_SAVED] == 1:
-                level = d
+            if level == 0:
+                held += self.S[F + F_KMAPS]
+                if self.S[F + F_PKS_SAVED] == 1:
+                    level = d
+            F -= FRAME_SIZE
+        if level == 0:
+            held += self.S[F + F_KMAPS]     # no save in force: the base frame's count too
         pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
         if only_syscall and pkrs != self.S[T + T_THREAD_PKRS]:
             self.fail(O_PKS_TASK, self.S[T + T_THREAD_PKRS], pkrs)
-        held: cython.int = 0
-        for d in range(level, depth + 1):
-            held += self.S[self.frame(t, d) + F_KMAPS]
         if self.S[T + T_PKS_REF] != held:
             self.fail(O_PKS_REFCOUNT, held, self.S[T + T_PKS_REF])
 
@@ -751,6 +755,15 @@ class Machine:
         stop: cython.bint = self.finish_check(c)
         self.S[G_CHECK_MASK] = 0
         self.S[G_CHECK_STEP] = -1
+        if self.tracing or self.cov_on or self.debug:
+            return self.observe(c, step, stop)
+        return stop
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def observe(self, c: cython.int, step: cython.int, stop: cython.bint) -> cython.bint:
+        """after() for tools: the snapshot, coverage and the type invariant (kept out of the
+        inlined fast path)."""
         if self.tracing:
             self.snapshots.append(bytes(self.S))
         if self.cov_on:
@@ -808,10 +821,16 @@ class Machine:
     @cython.exceptval(check=False)
     def record(self, kind: cython.int, c: cython.int, arg: cython.int) -> cython.void:
         if self.tracing:
-            self.trace.append(kind)
-            self.trace.append(self.S[G_EVENT])
-            self.trace.append(c)
-            self.trace.append(arg)
+            self.trace_append(kind, c, arg)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def trace_append(self, kind: cython.int, c: cython.int, arg: cython.int) -> cython.void:
+        """record() when tracing (kept out of the inlined fast path)."""
+        self.trace.append(kind)
+        self.trace.append(self.S[G_EVENT])
+        self.trace.append(c)
+        self.trace.append(arg)
 
     # ----------------------------------------------------------------------------------------
     # Frames: the hardware part of every kernel entry (SPEC 1.5: push, IF=0, CS kernel).
@@ -1615,6 +1634,7 @@ class Machine:
         self.fpregs_mark_activate(c, t)
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def fpregs_state_valid(self, c: cython.int, t: cython.int) -> cython.bint:
         """fpu == fpu_fpregs_owner_ctx && cpu == fpu->last_cpu (fpu/context.h)."""
@@ -1713,6 +1733,7 @@ class Machine:
         self.S[F + F_SIG_CHECK] = 0
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def mm_pasid(self, t: cython.int) -> cython.int:
         mm: cython.int = self.S[self.task(t) + T_MM]
