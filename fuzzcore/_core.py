@@ -844,7 +844,7 @@ class Machine:
         from_user: cython.bint = self.user_mode(c)
         d: cython.int = self.S[T + T_DEPTH] + 1
         F: cython.int = self.frame(t, d)
-        i: cython.int
+        i: cython.Py_ssize_t        # a wide index: gcc turns the loop into one memset
         for i in range(FRAME_SIZE):
             self.S[F + i] = 0
         self.S[T + T_DEPTH] = d
