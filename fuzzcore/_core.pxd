@@ -402,7 +402,7 @@ cdef class Machine:
     cdef inline bint step_is_instr(self, int c, int st) noexcept
     cdef bint step_touches_umem(self, int c, int st) noexcept
     cdef inline bint run_one(self, int c, int p) noexcept
-    cdef bint run_pending(self, int c) noexcept
+    cdef bint run_pending(self, int c, int p) noexcept
     cdef inline bint take_held_irq(self, int c) noexcept
     cdef void ct_set(self, int c, int new) noexcept
     cdef void ct_call(self, int c, int F, int to, bint cond, int nxt) noexcept

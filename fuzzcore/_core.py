@@ -1001,9 +1001,10 @@ class Machine:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def run_pending(self, c: cython.int) -> cython.bint:
+    def run_pending(self, c: cython.int, p: cython.int) -> cython.bint:
+        """Run c's pending steps, the first being ``p`` = pending(c).  Returns True when the
+        program must stop."""
         n: cython.int = 0
-        p: cython.int = self.pending(c)
         while p != 0:
             if self.run_one(c, p):
                 return True
@@ -2698,7 +2699,9 @@ class Machine:
             self.record(TR_EVENT if r == 1 else (TR_IRQ_HELD if op == OP_IRQ else
                                                  TR_NMI_LATCHED), c, op)
             return self.after(c, -1)
-        if self.run_pending(c):
+        # the pending steps run first; the common case, nothing pending, costs no call
+        r = self.pending(c)
+        if r != 0 and self.run_pending(c, r):
             return True
         if not self.body_event(c, op, arg):
             self.record(TR_SKIP, c, op)
