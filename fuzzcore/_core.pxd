@@ -379,7 +379,7 @@ cdef class Machine:
     cdef inline int idle_of(self, int c) noexcept
     cdef inline bint user_mode(self, int c) noexcept
     cdef inline bint rcu_watching(self, int c) noexcept
-    cdef int preempt_count(self, int c) noexcept
+    cdef inline int preempt_count(self, int c) noexcept
     cdef void init_task_slot(self, int t) noexcept
     cdef void restore_initial(self) noexcept
     cdef void fail(self, int oracle, int expected, int actual) noexcept
@@ -448,7 +448,7 @@ cdef class Machine:
     cdef bint switching_out(self, int t) noexcept
     cdef bint rq_remove(self, int c, int t) noexcept
     cdef void rq_push(self, int c, int t) noexcept
-    cdef bint in_queue(self, int c, int t) noexcept
+    cdef inline bint in_queue(self, int c, int t) noexcept
     cdef void switch_step(self, int c, int st) noexcept
     cdef void switch_pkru_from_image(self, int c, int t) noexcept
     cdef void release_task(self, int t) noexcept
@@ -456,13 +456,13 @@ cdef class Machine:
     cdef int mm_new(self) noexcept
     cdef void bodyop_step(self, int c, int st) noexcept
     cdef inline int in_body(self, int c) noexcept
-    cdef bint in_task_body(self, int c) noexcept
-    cdef bint in_kernel_body(self, int c) noexcept
-    cdef bint in_nmi_like(self, int c) noexcept
-    cdef bint in_idle(self, int c) noexcept
-    cdef bint sleepable(self, int c) noexcept
-    cdef void idle_exit_eqs(self, int c) noexcept
-    cdef bint task_arg_ok(self, int t) noexcept
+    cdef inline bint in_task_body(self, int c) noexcept
+    cdef inline bint in_kernel_body(self, int c) noexcept
+    cdef inline bint in_nmi_like(self, int c) noexcept
+    cdef inline bint in_idle(self, int c) noexcept
+    cdef inline bint sleepable(self, int c) noexcept
+    cdef inline void idle_exit_eqs(self, int c) noexcept
+    cdef inline bint task_arg_ok(self, int t) noexcept
     cdef int injected(self, int c, int op, int arg) noexcept
     cdef bint body_event(self, int c, int op, int arg) noexcept
     cdef bint ev_pks(self, int c, int t, int op) noexcept

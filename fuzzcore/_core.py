@@ -449,6 +449,7 @@ class Machine:
                 or self.S[C + C_RCU_IRQ] > 0)
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def preempt_count(self, c: cython.int) -> cython.int:
         C: cython.int = self.cpu(c)
@@ -1897,6 +1898,7 @@ class Machine:
         self.S[self.task(t) + T_STATE] = TS_RUNNABLE
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def in_queue(self, c: cython.int, t: cython.int) -> cython.bint:
         C: cython.int = self.cpu(c)
@@ -2088,6 +2090,7 @@ class Machine:
         return self.S[self.top(t) + F_KIND]
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def in_task_body(self, c: cython.int) -> cython.bint:
         """syscall/pf/gp bodies and kthread bodies: task context."""
@@ -2095,6 +2098,7 @@ class Machine:
         return k == FK_SYSCALL or k == FK_PF or k == FK_GP or k == FK_BASE
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def in_kernel_body(self, c: cython.int) -> cython.bint:
         """Any handler body except the empty vmalloc one, and kthread bodies."""
@@ -2102,11 +2106,13 @@ class Machine:
         return k >= 0 and k != FK_VMALLOC
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def in_nmi_like(self, c: cython.int) -> cython.bint:
         return self.S[self.cpu(c) + C_NMI] > 0
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def in_idle(self, c: cython.int) -> cython.bint:
         t: cython.int = self.curr(c)
@@ -2114,6 +2120,7 @@ class Machine:
         return self.S[T + T_KIND] == K_IDLE and self.S[T + T_DEPTH] == 0
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def sleepable(self, c: cython.int) -> cython.bint:
         """A sleepable task context: syscall/pf/gp or kthread body, preempt count 0, IF=1."""
@@ -2121,6 +2128,7 @@ class Machine:
                 and self.S[self.cpu(c) + C_IF] == 1)
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def idle_exit_eqs(self, c: cython.int) -> cython.void:
         """ct_idle_exit(): idle leaves RCU's extended quiescent state."""
@@ -2128,6 +2136,7 @@ class Machine:
             self.S[self.cpu(c) + C_CT] = CT_KERNEL
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def task_arg_ok(self, t: cython.int) -> cython.bint:
         return t >= 0 and t < self.S[G_NUSER] + self.S[G_NKTHREAD]
