@@ -39,7 +39,7 @@ GCC_ONLY = ("-flto", "-ffat-lto-objects", "-fno-semantic-interposition")
 
 core = cythonize(
     [Extension("fuzzcore._core", ["fuzzcore/_core.py"],
-               extra_compile_args=["-O3", "-Wno-unused-function"])],
+               extra_compile_args=["-O3", "-fno-wrapv", "-Wno-unused-function"])],
     compiler_directives=DIRECTIVES,
 )
 instrumented = Extension(
