@@ -475,4 +475,4 @@ cdef class Machine:
     cdef void ipi_mm_cpus(self, int mm) noexcept
     cdef void idle_body_op(self, int c, bint idle) noexcept
     cdef bint ev_fork(self, int c, int t, bint thread) noexcept
-    cdef bint event(self, int c, int op, int arg) noexcept
+    cdef inline bint event(self, int c, int op, int arg) noexcept

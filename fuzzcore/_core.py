@@ -2689,6 +2689,7 @@ class Machine:
     # Driving
 
     @cython.cfunc
+    @cython.inline
     @cython.exceptval(check=False)
     def event(self, c: cython.int, op: cython.int, arg: cython.int) -> cython.bint:
         """Run one event on CPU c.  Returns True when the program must stop (a violation)."""
