@@ -380,6 +380,7 @@ class Machine:
         self.cov = array('B', [0]) * COV_SIZE
         self.cov_on = 0
         self.cov_new = 0
+        self.actions = 0
         self.cov_run = None
         self.dec_kind = array('i', [0]) * NOPS
         self.dec_lo = array('i', [0]) * NOPS
@@ -752,6 +753,7 @@ class Machine:
     @cython.exceptval(check=False)
     def after(self, c: cython.int, step: cython.int) -> cython.bint:
         """End of one micro-step or event action on c: check, trace, debug-validate."""
+        self.actions += 1       # an event that ends no action changed nothing (run_bytes)
         self.S[G_CHECK_STEP] = step
         stop: cython.bint = self.finish_check(c)
         self.S[G_CHECK_MASK] = 0
@@ -2783,10 +2785,12 @@ class Machine:
             self.dec_lo[i] = los[i]
             self.dec_span[i] = spans[i]
 
-    def run_bytes(self, data: bytes) -> cython.int:
+    def run_bytes(self, data: bytes, effective: bytearray = None) -> cython.int:
         """Decode fuzzer bytes exactly as Program.from_bytes does and run them from the current
         state: two bytes per event (opcode and CPU, then the argument).  Returns the index of
-        the violating event, or -1.  No Python object per event: the harnesses' fast path."""
+        the violating event, or -1.  No Python object per event: the harnesses' fast path.
+        With ``effective``, the events that did something (ran a micro-step or an action, the
+        violating one included) are appended to it: the same run without the others."""
         n: cython.int = len(data) // 2
         ncpu: cython.int = self.S[G_NCPU]
         ntasks: cython.int = self.S[G_NUSER] + self.S[G_NKTHREAD]
@@ -2799,9 +2803,12 @@ class Machine:
         arg: cython.int
         kind: cython.int
         extra: cython.int
+        before: cython.long
+        stop: cython.bint
         for i in range(n):
             if self.S[G_VIOL] != 0:
                 return self.S[G_VIOL_EVENT]
+            before = self.actions
             b0 = data[2 * i]
             b1 = data[2 * i + 1]
             q = b0 // NOPS
@@ -2817,7 +2824,10 @@ class Machine:
             elif kind == ARG_OPT_TASK:
                 arg = b1 % (ntasks + 1) - 1
             self.S[G_EVENT] = i
-            if self.event(c, op, arg):
+            stop = self.event(c, op, arg)
+            if effective is not None and self.actions != before:
+                effective += data[2 * i:2 * i + 2]
+            if stop:
                 return i
         return -1
 
