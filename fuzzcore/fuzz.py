@@ -20,18 +20,31 @@ event, b0 = opcode + NEVENTS * (cpu + ncpu * extra), b1 = the argument), so no P
 made per event.  Mutations respect event boundaries: insert a random event, append events,
 insert a run of ``step`` on one CPU, delete, duplicate, swap neighbours, a new argument from
 the event's own range (sigreturn's 256/257 included), another event on the same CPU, another
-CPU, splice with another input, truncate; 2% of executions run a fresh random input.  Inputs
-are chosen by a weight fixed when they are kept: short ones and those that found more first.
-The model coverage is fine-grained (a million entries) and nearly every new input adds some,
-so the in-memory corpus of a variant is bounded (``DEFAULT_MAX_CORPUS``): beyond it, the newest
-quarter and the heaviest quarter stay.  An undiluted choice of parents finds the deep designs
-several times faster than keeping everything (the corpus directory keeps everything).
+CPU, splice with another input, truncate; 2% of executions run a fresh random input.
 
-The core's coverage does not see values, only where the machine is; many designs break on a
-value relation (registers against the task's image or logical state, the PASID MSR against
-the mm's PASID).  So the engine also counts, per CPU, a tuple of such relations in the final
-state (:func:`_feature_function`) as coverage; that is what finds ``pasid=v1`` and
-``fpu=sigfail_noreset`` at all.
+Three things make the deep designs (those that break only after a dozen events in the right
+order) fall in seconds rather than minutes:
+
+* **Kept inputs hold only events that did something.**  Three random events in four are
+  skipped by their guards; the core reports which events ran a micro-step or an action
+  (``run_bytes(data, effective)``), and the input is kept without the others: the same run,
+  half as long, and every mutation lands on an event that matters.
+* **Growth from the final state.**  30% of parents are not mutated but grown: run, then up
+  to four random events appended that do something (a skipped one is drawn again).
+* **Cells (Go-Explore).**  The core's coverage does not see values, only where the machine
+  is; many designs break on a value relation (registers against the task's image or logical
+  state, the PASID MSR against the mm's PASID).  So the engine also counts, per CPU, a tuple
+  of such relations in the final state (:func:`_feature_function`) as coverage.  Features and
+  coverage entries are so many that nearly every new input adds some: thousands of parents,
+  most ending in common states.  Each kept input is also filed under the *cell* of each CPU
+  (the coarse part of its feature: :data:`CELL_FIELDS`), and half of the parents are drawn
+  through the cells, the least chosen of three: a state reached once (the next step of a
+  deep sequence) gets its share of the search at once.
+
+The other half of the parents are chosen by a weight fixed when they are kept: short ones and
+those that found more first.  The in-memory corpus of a variant is bounded
+(``DEFAULT_MAX_CORPUS``): beyond it, the newest quarter and the heaviest quarter stay (the
+corpus directory keeps everything).
 
 Every variant has its own :class:`Engine` (machine, coverage, in-memory corpus, random
 generator seeded from ``(seed, variant)``), and the campaign runs them round robin in slices of
@@ -49,6 +62,7 @@ import hashlib
 import itertools
 import json
 import math
+import operator
 import os
 import random
 import shlex
@@ -86,6 +100,11 @@ PLAIN_INTERVAL = 10.0        # ... and between plain progress lines otherwise
 IMPORT_INTERVAL = 2.0        # seconds between corpus imports of a --jobs worker
 EXIT_INTERRUPTED = 130
 FRESH_RATE = 0.02            # share of executions that run a fresh random input
+CELL_RATE = 0.5              # share of parents chosen through the cells (the rest by weight)
+CELL_TOURNAMENT = 3          # cells drawn per choice; the least chosen of them wins
+CELL_MEMBERS = 16            # inputs kept per cell (a random one replaced beyond)
+GROW_RATE = 0.3              # share of parents grown by events that do something, not mutated
+GROW_EVENTS = 4              # at most this many events per growth
 MAX_FILE_BYTES = 1 << 20     # longer corpus files are truncated to the engine's maximum
 
 
@@ -172,12 +191,20 @@ def _state_view(m):
 _FEATURE_CACHE: dict[int, Callable] = {}
 
 
+# The cell of a CPU: the coarse part of its feature, the relations the designs break (registers
+# against image and logical state, TIF_NEED_FPU_LOAD, ownership, kernel FPU, signal frames,
+# PASID activation, open windows, interrupt context) without the frame details that make
+# features so many.
+CELL_FIELDS = (0, 1, 2, 5, 6, 7, 26, 8, 10, 12, 13, 14, 15, 16, 17, 20, 24, 29, 30, 31, 32)
+
+
 def _feature_function(ncpu: int) -> Callable:
     """``features(S) -> tuple[int, ...]``: one feature per CPU of the final state, the
     value relations the core's coverage (abstract state x transition) does not see.  For the
     current task: registers against its XSAVE image and logical state (FPU, PKRU, PASID), FPU
     ownership, signal frames, refcount, the top frame and body operation.  The layout
-    offsets are compiled in as constants (this runs once per execution)."""
+    offsets are compiled in as constants (this runs once per execution).  A feature's
+    :data:`CELL_FIELDS` are its CPU's cell (see :class:`Engine`)."""
     if ncpu in _FEATURE_CACHE:
         return _FEATURE_CACHE[ncpu]
     L = _L
@@ -202,7 +229,9 @@ def _feature_function(ncpu: int) -> Callable:
           mmp >= 0, S[T + {L.T_FPS_PASID}] == mmp, S[T + {L.T_PASID_ACT}],
           S[T + {L.T_L_PASID}], S[T + {L.T_NSIG}], S[T + {L.T_SIGPENDING}], d,
           S[F + {L.F_KIND}], S[F + {L.F_BODYOP}], S[T + {L.T_KIND}], S[{C + L.C_SW_STEP}],
-          S[{C + L.C_IN_KFPU}], S[{C + L.C_SOFTIRQ}], S[T + {L.T_PKS_REF}] > 0)""")
+          S[{C + L.C_IN_KFPU}], S[{C + L.C_SOFTIRQ}], S[T + {L.T_PKS_REF}] > 0, d > 0,
+          S[T + {L.T_NSIG}] > 0, S[T + {L.T_WINDOW}] > 0,
+          S[{C + L.C_HARDIRQ}] + S[{C + L.C_NMI}] > 0)""")
     body = "".join(per_cpu)
     code = (f"def features(S):{body}\n"
             f"    return ({', '.join(f'f{c}' for c in range(ncpu))},)\n")
@@ -248,10 +277,16 @@ class Engine:
         self.on_new_input = on_new_input
         self.on_drop = on_drop
         self._r = self.rng.random
-        self.data_features = True
         self.features: set[int] = set()
         self._S = _state_view(self.m)
         self._features = _feature_function(config.ncpu)
+        self._cell_of = operator.itemgetter(*CELL_FIELDS)
+        self.cells: dict[tuple, list[bytes]] = {}   # cell -> inputs that end in it
+        self.cell_keys: list[tuple] = []            # the cells in order of discovery
+        self.cell_chosen: list[int] = []            # how often each was chosen
+        self._grow_by = 0                           # the next execution grows its input
+        self.last_input = b""                       # what the last execution ran
+        self._final_features: tuple = ()            # the last clean execution's features
         self._steps = [bytes((NEVENTS * c, 0)) for c in range(config.ncpu)]
         # per opcode: how many argument values b1 (and the quotient) select; 0: no argument
         ntasks = config.nuser + config.nkthread
@@ -309,28 +344,78 @@ class Engine:
 
     def execute(self, data: bytes) -> int:
         """Run one input from the initial state; returns the violating event or -1.  Adds the
-        input to the corpus when it is clean and found new coverage."""
+        input to the corpus when it is clean and found new coverage, without the events
+        that did nothing (skipped by their guards): the same run, so mutations land on
+        events that matter.  When :meth:`next_input` asked for it, the input first grows
+        (:meth:`_grow`); :attr:`last_input` is what ran."""
         m = self.m
         m.reset()
         m.cov_reset_run()
-        stop = m.run_bytes(data)
+        effective = bytearray()
+        stop = m.run_bytes(data, effective)
+        if self._grow_by:
+            if stop < 0:
+                data, stop = self._grow(data, effective, self._grow_by)
+            self._grow_by = 0
+        self.last_input = data
         self.execs += 1
         new = m.cov_new
-        dnew = self._data_features() if stop < 0 and self.data_features else 0
+        dnew = self._data_features() if stop < 0 else 0
         if new or dnew:
             self.coverage += new
             if stop < 0:
-                self._add(data, new, dnew)
+                kept = bytes(effective)
+                self._add(kept, new, dnew)
+                self._add_to_cells(kept)
             elif stop > 0:
-                self._add(data[:2 * stop], new)  # the way there, short of the violation
+                self._add(bytes(effective[:-2]), new)  # the way there, short of the violation
         return stop
+
+    def _grow(self, data: bytes, effective: bytearray, k: int) -> tuple[bytes, int]:
+        """From the final state of ``data`` (where the machine is), up to ``k`` random events
+        that do something: a skipped one is dropped and another drawn (a few tries).
+        Returns the grown input and the violating event or -1."""
+        m = self.m
+        randbytes = self.rng.randbytes
+        grown = [data]
+        n = len(data) // 2
+        for _ in range(4 * k):
+            event = randbytes(2)
+            before = m.actions
+            stop = m.run_bytes(event, effective)
+            if m.actions != before:
+                grown.append(event)
+                if stop >= 0:
+                    return b"".join(grown), n
+                n += 1
+                k -= 1
+                if k == 0:
+                    break
+        return b"".join(grown), -1
+
+    def _add_to_cells(self, data: bytes) -> None:
+        """File a kept input under the cell of every CPU's final state (the machine is
+        there): the Go-Explore archive :meth:`_pick` draws from."""
+        cell_of = self._cell_of
+        for feature in self._final_features:
+            key = cell_of(feature)
+            members = self.cells.get(key)
+            if members is None:
+                self.cells[key] = [data]
+                self.cell_keys.append(key)
+                self.cell_chosen.append(0)
+            elif len(members) < CELL_MEMBERS:
+                members.append(data)
+            else:
+                members[self._below(CELL_MEMBERS)] = data
 
     def _data_features(self) -> int:
         """How many of the final state's value features (:func:`_feature_function`) are
         new to this engine."""
         new = 0
         feats = self.features
-        for f in self._features(self._S):
+        self._final_features = final = self._features(self._S)
+        for f in final:
             if f not in feats:
                 feats.add(f)
                 new += 1
@@ -362,8 +447,8 @@ class Engine:
         base_seconds = self.seconds
         try:
             for _ in range(n):
-                data = self.next_input()
-                stop = self.execute(data)
+                stop = self.execute(self.next_input())
+                data = self.last_input
                 if stop >= 0:
                     v = read_violation(m.S, self.config)
                     if v is not None and v.oracle not in self.known:
@@ -381,6 +466,9 @@ class Engine:
         if not self.corpus or r() < FRESH_RATE:
             return self.fresh()
         parent = self._pick()
+        if r() < GROW_RATE:
+            self._grow_by = 1 + self._below(GROW_EVENTS)
+            return parent[:2 * (self.max_events - GROW_EVENTS)]
         data = parent
         fns, cum = self._mut_fns, self._mut_cum
         for _ in range(1 + min(int(-math.log(1.0 - r()) / 0.7), 6)):
@@ -390,7 +478,22 @@ class Engine:
         return data[:2 * self.max_events]
 
     def _pick(self) -> bytes:
-        """A corpus entry, by the weights given when it was added."""
+        """A corpus entry: half the time through the cells (the least chosen of a few drawn,
+        then one of its inputs), else by the weights given when it was added.  Inputs are
+        many and most end in common states; cells are few, so a state reached once, the
+        next step of a deep sequence, gets its share at once."""
+        keys = self.cell_keys
+        if keys and self._r() < CELL_RATE:
+            chosen = self.cell_chosen
+            n = len(keys)
+            best = self._below(n)
+            for _ in range(CELL_TOURNAMENT - 1):
+                j = self._below(n)
+                if chosen[j] < chosen[best]:
+                    best = j
+            chosen[best] += 1
+            members = self.cells[keys[best]]
+            return members[self._below(len(members))]
         cum = self.cum
         return self.corpus[min(bisect_right(cum, self._r() * cum[-1]), len(cum) - 1)]
 

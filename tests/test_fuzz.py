@@ -304,3 +304,28 @@ def corpus_is_consistent_except(folder: Path, names: set[str]) -> None:
         assert not n.startswith(".")
         if n not in names:
             assert hashlib.sha1((folder / n).read_bytes()).hexdigest() == n
+
+
+def test_kept_inputs_hold_only_events_that_did_something_and_cells_hold_their_states() -> None:
+    """The engine keeps inputs without their skipped events (a kept input run again reports
+    every one of its events as effective), and files each under the cell of every CPU's
+    final state (run again, it ends there)."""
+    from fuzzcore.config import get_config
+
+    cfg = get_config("small")
+    engine = fz.Engine(Variant.parse("fpu=sigfail_noreset"), cfg, "intel", seed=3)
+    engine.fuzz(4000)
+    assert len(engine.corpus) > 100 and len(engine.cell_keys) > 20
+    m = engine.m
+    for data in engine.corpus[:300]:
+        m.reset()
+        effective = bytearray()
+        assert m.run_bytes(data, effective) < 0
+        assert bytes(effective) == data
+    for key in engine.cell_keys[:100]:
+        for data in engine.cells[key]:
+            m.reset()
+            m.run_bytes(data)
+            cells = [engine._cell_of(f) for f in fz._feature_function(cfg.ncpu)(m.S)]
+            assert key in cells
+    assert sum(engine.cell_chosen) > 0
