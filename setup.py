@@ -37,14 +37,15 @@ SANCOV = (os.environ.get("FUZZCORE_SANCOV_FLAGS")
           or "-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp").split()
 GCC_ONLY = ("-flto", "-ffat-lto-objects", "-fno-semantic-interposition")
 
+OPTIMIZE = ["-O3", "-fno-wrapv", "-Wno-unused-function"]   # both builds (see _core.py)
+
 core = cythonize(
-    [Extension("fuzzcore._core", ["fuzzcore/_core.py"],
-               extra_compile_args=["-O3", "-fno-wrapv", "-Wno-unused-function"])],
+    [Extension("fuzzcore._core", ["fuzzcore/_core.py"], extra_compile_args=OPTIMIZE)],
     compiler_directives=DIRECTIVES,
 )
 instrumented = Extension(
     INSTRUMENTED, list(core[0].sources),          # the C that cythonize just wrote
-    extra_compile_args=["-O2", "-Wno-unused-function"] + SANCOV,
+    extra_compile_args=OPTIMIZE + SANCOV,
     extra_link_args=SANCOV,
     optional=True,
 )

@@ -348,6 +348,9 @@ cdef enum:
     TR_SIZE = 4
     MAX_STEPS_PER_EVENT = 4096
     COV_SIZE = 1048576
+    COV_OFF = 0
+    COV_BITMAP = 1
+    COV_RUN_ONLY = 2
     ARG_NONE = 0
     ARG_INT = 1
     ARG_TASK = 2
@@ -365,7 +368,7 @@ cdef class Machine:
     cdef public unsigned char[::1] cov  # model coverage bitmap (COV_SIZE)
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
-    cdef public unsigned char[::1] cov_run  # per-run feature counters for a fuzz engine, or None
+    cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records

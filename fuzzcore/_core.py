@@ -331,6 +331,9 @@ if not cython.compiled:
     TR_SIZE = 4
     MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
     COV_SIZE = 1 << 20     # model coverage: edges between abstract states (a bitmap)
+    COV_OFF = 0            # cov_on: no model coverage
+    COV_BITMAP = 1         # the bitmap cov (across runs, cov_new) and cov_run when set
+    COV_RUN_ONLY = 2       # cov_run only: a fuzz engine that reads the run's own counters
 
     # The binary decoding of fuzz engines (program.py, Program.from_bytes), done here for speed:
     # argument kinds of the decoder table set by set_decoder().
@@ -813,8 +816,9 @@ class Machine:
         idx: cython.uint = (h >> 12) & (COV_SIZE - 1)
         if self.cov_run is not None:
             k: cython.Py_ssize_t = idx & (len(self.cov_run) - 1)
-            if self.cov_run[k] != 255:
-                self.cov_run[k] += 1
+            self.cov_run[k] = 1     # seen in this run (hit counts only multiply features)
+            if self.cov_on == COV_RUN_ONLY:
+                return          # the 1 MiB bitmap's cache misses are most of a run's cost
         if self.cov[idx] == 0:
             self.cov_new += 1
             self.cov[idx] = 1

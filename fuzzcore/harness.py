@@ -22,7 +22,8 @@ edge is hit.  ``$FUZZCORE_MODEL_COVERAGE`` chooses how it reaches libFuzzer:
   seen once, so libFuzzer's entropic schedule takes each for rare forever.
 * ``exact``: :class:`ExactFeed` registers a counter buffer with libFuzzer itself
   (``__sanitizer_cov_8bit_counters_init``), which clears it before and reads it after every
-  execution, and makes the core write into it: the run's own features, with hit counts.  The
+  execution, and makes the core mark in it the run's own features (no hit counts: see
+  :class:`ExactFeed`).  The
   buffer is ``Machine.cov_run`` when the core has it (small: the default then), else the 1 MiB
   bitmap ``Machine.cov`` itself (exact, but libFuzzer clears and scans 1 MiB per execution).
 * ``0``: off.
@@ -50,6 +51,7 @@ VENDOR_ENV = "FUZZCORE_CPU_VENDOR"
 MODE_ENV = "FUZZCORE_HARNESS_MODE"          # "differential": compiled vs interpreted core
 MODEL_COVERAGE_ENV = "FUZZCORE_MODEL_COVERAGE"   # novelty | exact | 0 (default: see above)
 MODEL_MODES = ("novelty", "exact", "0")
+COV_RUN_ONLY = 2            # Machine.cov_on: write cov_run only (the core's COV_RUN_ONLY)
 
 # Harness name -> the subsystems it fuzzes.
 GROUPS: Mapping[str, tuple[str, ...]] = {
@@ -204,12 +206,17 @@ class ExactFeed:
 
     libFuzzer zeroes registered counters before every execution and turns the non-zero ones
     into features after it, so each run reports exactly its own abstract states x transitions
-    (with hit-count buckets, as for C edges).  All machines share the buffer.  It is registered
+    All machines share the buffer.  It is registered
     at the first run under ``Fuzz()`` (:meth:`start`); the PC table libFuzzer wants beside it
     is all zeros, as Atheris' own.
     """
 
-    RUN_COUNTERS = 1 << 14      # cov_run's size (a power of two: the core masks with size - 1)
+    # cov_run's size (a power of two: the core masks with size - 1).  The core marks an entry
+    # with 1 (no hit counts) and writes only cov_run (COV_RUN_ONLY), and the map is small:
+    # libFuzzer's cost per execution grows with its features and corpus, and 16 Ki counters
+    # with hit-count buckets made 40,000 features, a corpus of 9,000 and 8,000 exec/s
+    # (scripts/bench_atheris.sh; BENCHMARKS.md).
+    RUN_COUNTERS = 1 << 12
 
     def __init__(self, machines: list):
         self.machines = machines
@@ -241,6 +248,7 @@ class ExactFeed:
         for m in self.machines:
             if self.per_run:
                 m.cov_run = view
+                m.cov_on = COV_RUN_ONLY     # libFuzzer reads the run's counters, not the bitmap
             else:
                 m.cov = view
         self._keep = (counters, pcs, view)     # libFuzzer holds raw pointers into these
