@@ -31,6 +31,7 @@ ATTRIBUTES = """\
     cdef public unsigned char[::1] cov  # model coverage bitmap (COV_SIZE)
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
+    cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
     cdef public unsigned char[::1] cov_run  # per-run feature counters for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots
