@@ -366,6 +366,7 @@ cdef class Machine:
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
     cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
+    cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # per-run feature counters for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots
@@ -384,6 +385,9 @@ cdef class Machine:
     cdef inline int preempt_count(self, int c) noexcept
     cdef void init_task_slot(self, int t) noexcept
     cdef void restore_initial(self) noexcept
+    cdef void restore_used(self) noexcept
+    cdef inline void copy_initial(self, int start, int n) noexcept
+    cdef inline void frame_written(self, int t, int d) noexcept
     cdef void fail(self, int oracle, int expected, int actual) noexcept
     cdef inline void note_instr(self, int c) noexcept
     cdef void note_schedule(self, int c) noexcept

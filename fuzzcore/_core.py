@@ -382,6 +382,7 @@ class Machine:
         self.cov_new = 0
         self.actions = 0
         self.clean_cpu = -1
+        self.used_depth = array('i', [MAX_DEPTH - 1]) * MAX_TASK
         self.cov_run = None
         self.dec_kind = array('i', [0]) * NOPS
         self.dec_lo = array('i', [0]) * NOPS
@@ -585,13 +586,44 @@ class Machine:
     @cython.exceptval(check=False)
     def restore_initial(self) -> cython.void:
         """Copy the used prefix of the initial state back (cheap: the layout is flat)."""
-        n: cython.int = self.init_state[G_USED]
+        self.copy_initial(0, self.init_state[G_USED])
+        t: cython.int
+        for t in range(self.init_state[G_NTASK]):
+            self.used_depth[t] = self.init_state[TASK_BASE + t * TASK_SIZE + T_DEPTH]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def restore_used(self) -> cython.void:
+        """restore_initial() for a state that ran from the initial one inside this Machine
+        (run_batch): a task's frames above its deepest frame since (used_depth: push, fork
+        and a freed slot raise it) still hold their initial values, so they are not copied."""
+        self.copy_initial(0, TASK_BASE)
+        t: cython.int
+        T: cython.int
+        for t in range(self.init_state[G_NTASK]):
+            T = TASK_BASE + t * TASK_SIZE
+            self.copy_initial(T, T_FRAME0 + (self.used_depth[t] + 1) * FRAME_SIZE)
+            self.used_depth[t] = self.init_state[T + T_DEPTH]
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def copy_initial(self, start: cython.int, n: cython.int) -> cython.void:
+        """S[start:start + n] = the initial state's; c's state oracles count as unchecked."""
         self.clean_cpu = -1
         if cython.compiled:
-            memcpy(cython.address(self.S[0]), cython.address(self.init_state[0]),
+            memcpy(cython.address(self.S[start]), cython.address(self.init_state[start]),
                    n * cython.sizeof(cython.int))
         else:
-            self.S[:n] = self.init_state[:n]
+            self.S[start:start + n] = self.init_state[start:start + n]
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def frame_written(self, t: cython.int, d: cython.int) -> cython.void:
+        """Frame d of task t may leave its initial value (restore_used copies it back)."""
+        if d > self.used_depth[t]:
+            self.used_depth[t] = d
 
     def reset(self):
         """Back to the initial state."""
@@ -878,6 +910,7 @@ class Machine:
         from_user: cython.bint = self.user_mode(c)
         d: cython.int = self.S[T + T_DEPTH] + 1
         F: cython.int = self.frame(t, d)
+        self.frame_written(t, d)
         i: cython.Py_ssize_t        # a wide index: gcc turns the loop into one memset
         for i in range(FRAME_SIZE):
             self.S[F + i] = 0
@@ -2065,6 +2098,7 @@ class Machine:
         if mm >= 0:
             self.mm_put(mm)
         self.init_task_slot(t)
+        self.frame_written(t, MAX_DEPTH - 1)
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2237,8 +2271,9 @@ class Machine:
                 return 0
             self.push(c, FK_DB)
             return 1
-        st: cython.int = self.next_step(c)
+        st: cython.int
         if op == OP_BP:
+            st = self.next_step(c)
             # int3 lands only in instrumentable text (kprobes are not allowed in noinstr), and
             # never in the #BP handler itself (exc_int3 and do_int3 are NOKPROBE_SYMBOL)
             if not (self.user_mode(c) or (st >= 0 and self.step_is_instr(c, st))
@@ -2249,6 +2284,7 @@ class Machine:
             self.push(c, FK_BP)
             return 1
         if op == OP_UACCESS_FAULT:
+            st = self.next_step(c)
             ok: cython.bint = st >= 0 and self.step_touches_umem(c, st)
             if st < 0:
                 k: cython.int = self.in_body(c)
@@ -2262,7 +2298,7 @@ class Machine:
             # pre-5.8: any kernel step or body touching kernel memory, with the kernel GS
             if self.v_ct_windows != CT_WIN_OLD or self.user_mode(c) or self.S[C + C_GS_USER]:
                 return 0
-            if st < 0 and self.in_idle(c) and self.S[C + C_CT] == CT_IDLE:
+            if self.in_idle(c) and self.S[C + C_CT] == CT_IDLE and self.next_step(c) < 0:
                 return 0
             self.push(c, FK_VMALLOC)
             return 1
@@ -2719,6 +2755,7 @@ class Machine:
         self.S[K + T_DEPTH] = 1
         src: cython.int = self.top(t)
         dst: cython.int = self.frame(child, 1)
+        self.frame_written(child, 1)
         for i in range(FRAME_SIZE):
             self.S[dst + i] = self.S[src + i]
         self.S[dst + F_PHASE] = ST_OLD_WORK if self.v_ct_windows == CT_WIN_OLD else ST_EXIT_PREPARE
@@ -2806,8 +2843,8 @@ class Machine:
         """Run many programs, each from the initial state: ``events`` holds their triples back
         to back, ``lengths`` their event counts.  Returns (events run, violations).  The
         fast path for fuzzing and benchmarks: no trace, no Python per event."""
-        ev: cython.int[:] = events
-        ln: cython.int[:] = lengths
+        ev: cython.int[::1] = events
+        ln: cython.int[::1] = lengths
         p: cython.int
         i: cython.int
         c: cython.int
@@ -2815,8 +2852,10 @@ class Machine:
         total: cython.long = 0
         violations: cython.int = 0
         ncpu: cython.int = self.S[G_NCPU]
+        self.restore_initial()          # S may have been written from outside
         for p in range(len(ln)):
-            self.restore_initial()
+            if p > 0:
+                self.restore_used()
             for i in range(ln[p]):
                 self.S[G_EVENT] = i
                 c = ev[3 * (off + i)]

@@ -1100,3 +1100,21 @@ def test_skipped_state_checks_never_fire_in_debug_mode(core, variant: str) -> No
         m.reset()
         m.run_bytes(rng.randbytes(2 * rng.randint(1, 100)))
         assert m.debug_error == "", m.debug_error
+
+
+@pytest.mark.parametrize("variant", ["reference", "pks=v9", "fpu=lazy"])
+def test_run_batch_restores_every_frame_a_program_used(core, variant: str) -> None:
+    """Between programs run_batch copies back only the frames each task used (used_depth):
+    after k programs the state is the one the k-th program leaves when run alone."""
+    from fuzzcore.bench import random_batch
+    from fuzzcore.config import get_config
+    from fuzzcore.variants import Variant
+
+    ev, ln = random_batch(60, 64, "large", 3)
+    codes, code = Variant.parse(variant).codes(), get_config("large").code
+    batch, alone = core.Machine(codes, code, 0), core.Machine(codes, code, 0)
+    for k in range(1, len(ln), 7):
+        batch.run_batch(ev[:3 * sum(ln[:k])], ln[:k])
+        alone.reset()
+        alone.run(ev[3 * sum(ln[:k - 1]):3 * sum(ln[:k])])
+        assert bytes(batch.S) == bytes(alone.S), (variant, k)
