@@ -368,6 +368,8 @@ cdef class Machine:
     cdef public unsigned char[::1] cov  # model coverage bitmap (COV_SIZE)
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
+    cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
+    cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots
@@ -386,6 +388,9 @@ cdef class Machine:
     cdef inline int preempt_count(self, int c) noexcept
     cdef void init_task_slot(self, int t) noexcept
     cdef void restore_initial(self) noexcept
+    cdef void restore_used(self) noexcept
+    cdef inline void copy_initial(self, int start, int n) noexcept
+    cdef inline void frame_written(self, int t, int d) noexcept
     cdef void fail(self, int oracle, int expected, int actual) noexcept
     cdef inline void note_instr(self, int c) noexcept
     cdef void note_schedule(self, int c) noexcept
@@ -393,11 +398,13 @@ cdef class Machine:
     cdef inline void check_fpu(self, int c, int t) noexcept
     cdef inline void check_coherent(self, int t, int c) noexcept
     cdef inline void check_pks(self, int c, int t) noexcept
-    cdef inline bint finish_check(self, int c) noexcept
-    cdef inline bint after(self, int c, int step) noexcept
+    cdef inline bint finish_check(self, int c, bint check) noexcept
+    cdef inline bint after(self, int c, int step, bint check) noexcept
+    cdef bint neutral_check_fires(self, int c) noexcept
     cdef bint observe(self, int c, int step, bint stop) noexcept
     cdef void cover(self, int c, int step) noexcept
     cdef inline void record(self, int kind, int c, int arg) noexcept
+    cdef inline void skipped(self, int c, int op) noexcept
     cdef void trace_append(self, int kind, int c, int arg) noexcept
     cdef int push(self, int c, int kind) noexcept
     cdef void pop(self, int c, int t) noexcept
@@ -405,6 +412,7 @@ cdef class Machine:
     cdef int next_step(self, int c) noexcept
     cdef inline bint step_is_instr(self, int c, int st) noexcept
     cdef bint step_touches_umem(self, int c, int st) noexcept
+    cdef inline bint step_check_neutral(self, int st) noexcept
     cdef inline bint run_one(self, int c, int p) noexcept
     cdef bint run_pending(self, int c, int p) noexcept
     cdef inline bint take_held_irq(self, int c) noexcept

@@ -31,6 +31,8 @@ ATTRIBUTES = """\
     cdef public unsigned char[::1] cov  # model coverage bitmap (COV_SIZE)
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
+    cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
+    cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
     cdef public int tracing          # record trace entries and state snapshots

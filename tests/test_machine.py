@@ -1001,3 +1001,120 @@ def test_run_bytes_reports_every_event_that_changed_something(core, variant: str
         assert again == effective
         assert (stop_again >= 0) == (stop >= 0)
         assert state_without_event_indices(S) == final
+
+
+def test_check_neutral_steps_write_nothing_the_checks_read() -> None:
+    """run_one skips the state oracles after a step that ``step_check_neutral`` lists (when
+    they passed at the CPU's last check, nothing written since).  That is sound when such a
+    step writes no state index that check_state reads right after it: check_state then reads
+    the same values it read before the step, and gives the same result.  The interpreted core
+    runs random programs of every design on a state vector that records the indices each step
+    writes and each check_state reads; for the listed steps the two sets never meet, and
+    every listed step ran."""
+    import random
+
+    from conftest import INTERPRETED as core
+    from fuzzcore.config import get_config
+    from fuzzcore.runner import decoder_table
+    from fuzzcore.variants import CT_PRESETS, Variant, non_reference_designs
+
+    class Recording(array.array):
+        log: set | None = None          # the indices read (or written) while recording
+
+        def __getitem__(self, i):
+            if Recording.log is not None and Recording.reading and isinstance(i, int):
+                Recording.log.add(i)
+            return array.array.__getitem__(self, i)
+
+        def __setitem__(self, i, v):
+            if Recording.log is not None and not Recording.reading:
+                Recording.log.update([i] if isinstance(i, int) else range(*i.indices(len(self))))
+            array.array.__setitem__(self, i, v)
+
+    class Probe(core.Machine):
+        """Records what each micro-step writes and what the check right after it reads."""
+        written: set | None = None
+        step = -1
+
+        def run_step(self, run, c, st):
+            Recording.log, Recording.reading = set(), False
+            run(self, c, st)
+            self.written, self.step, Recording.log = Recording.log, st, None
+
+        def frame_step(self, c, st):
+            self.run_step(core.Machine.frame_step, c, st)
+
+        def switch_step(self, c, st):
+            self.run_step(core.Machine.switch_step, c, st)
+
+        def bodyop_step(self, c, st):
+            self.run_step(core.Machine.bodyop_step, c, st)
+
+        def check_state(self, c):
+            Recording.log, Recording.reading = set(), True
+            core.Machine.check_state(self, c)
+            read, Recording.log = Recording.log, None
+            if self.written is not None and self.step_check_neutral(self.step):
+                assert not (self.written & read), (core.STEP_NAMES[self.step],
+                                                   sorted(self.written & read))
+                ran[self.step] += 1
+            self.written = None
+
+        def after(self, c, step, check):
+            if step < 0:
+                self.written = None
+            return core.Machine.after(self, c, step, True)     # always check, to see
+
+    ran = [0] * core.NSTEPS
+    rng = random.Random(1)
+    variants = ([Variant.reference()] + non_reference_designs()
+                + [Variant.parse("ct=" + name) for name in CT_PRESETS])
+    for variant in variants:
+        for config in ("small", "medium", "large"):
+            for vendor in (0, 1):
+                m = Probe(variant.codes(), get_config(config).code, vendor)
+                m.set_decoder(*decoder_table())
+                m.S = Recording("i", m.S)
+                for _ in range(4):
+                    m.reset()
+                    m.run_bytes(rng.randbytes(2 * rng.choice((32, 64, 200))))
+    never = [core.STEP_NAMES[st] for st in range(core.NSTEPS)
+             if core.Machine.step_check_neutral(None, st) and ran[st] == 0]
+    assert not never, never
+
+
+@pytest.mark.parametrize("variant", ["reference", "ct=hard_old", "ct=soft_old", "pks=v9"])
+def test_skipped_state_checks_never_fire_in_debug_mode(core, variant: str) -> None:
+    """Debug mode evaluates the state oracles run_one skips after check-neutral steps, and
+    reports any difference as a debug error (neutral_check_fires): random programs give none."""
+    import random
+
+    from fuzzcore.config import get_config
+    from fuzzcore.runner import new_machine
+    from fuzzcore.variants import Variant
+
+    m = new_machine(Variant.parse(variant), get_config("medium"), "intel", module=core)
+    m.debug = 1
+    rng = random.Random(variant)
+    for _ in range(300):
+        m.reset()
+        m.run_bytes(rng.randbytes(2 * rng.randint(1, 100)))
+        assert m.debug_error == "", m.debug_error
+
+
+@pytest.mark.parametrize("variant", ["reference", "pks=v9", "fpu=lazy"])
+def test_run_batch_restores_every_frame_a_program_used(core, variant: str) -> None:
+    """Between programs run_batch copies back only the frames each task used (used_depth):
+    after k programs the state is the one the k-th program leaves when run alone."""
+    from fuzzcore.bench import random_batch
+    from fuzzcore.config import get_config
+    from fuzzcore.variants import Variant
+
+    ev, ln = random_batch(60, 64, "large", 3)
+    codes, code = Variant.parse(variant).codes(), get_config("large").code
+    batch, alone = core.Machine(codes, code, 0), core.Machine(codes, code, 0)
+    for k in range(1, len(ln), 7):
+        batch.run_batch(ev[:3 * sum(ln[:k])], ln[:k])
+        alone.reset()
+        alone.run(ev[3 * sum(ln[:k - 1]):3 * sum(ln[:k])])
+        assert bytes(batch.S) == bytes(alone.S), (variant, k)
