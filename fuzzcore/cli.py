@@ -172,13 +172,15 @@ def export_command(file: str, fmt: str, variant: str | None, config: str | None,
 @click.option("--variant", default=None)
 @click.option("--config", type=click.Choice(list(CONFIGS)), default="small")
 @click.option("--seed", default=1, show_default=True)
+@click.option("--repeat", default=5, show_default=True, type=click.IntRange(1),
+              help="measurements per core; the best is reported, the median beside it")
 @click.option("--json", "as_json", is_flag=True)
 def bench(events: int, length: int, variant: str | None, config: str, seed: int,
-          as_json: bool) -> None:
+          repeat: int, as_json: bool) -> None:
     """Events per second of the compiled and the interpreted core on random programs."""
     from .bench import bench_cores
     try:
-        report = bench_cores(events, length, variant, config, seed)
+        report = bench_cores(events, length, variant, config, seed, repeat)
     except (VariantError, ValueError) as e:
         fail(str(e))
     if as_json:
