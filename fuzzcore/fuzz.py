@@ -37,11 +37,11 @@ order) fall in seconds rather than minutes:
   of such relations in the final state (:func:`_feature_function`) as coverage.  Features and
   coverage entries are so many that nearly every new input adds some: thousands of parents,
   most ending in common states.  Each kept input is also filed under the *cell* of each CPU
-  (the coarse part of its feature: :data:`CELL_FIELDS`), and half of the parents are drawn
-  through the cells, the least chosen of three: a state reached once (the next step of a
+  (the coarse part of its feature: :data:`CELL_FIELDS`), and 70% of the parents are drawn
+  through the cells, the least chosen of five: a state reached once (the next step of a
   deep sequence) gets its share of the search at once.
 
-The other half of the parents are chosen by a weight fixed when they are kept: short ones and
+The other parents are chosen by a weight fixed when they are kept: short ones and
 those that found more first.  The in-memory corpus of a variant is bounded
 (``DEFAULT_MAX_CORPUS``): beyond it, the newest quarter and the heaviest quarter stay (the
 corpus directory keeps everything).
@@ -100,8 +100,8 @@ PLAIN_INTERVAL = 10.0        # ... and between plain progress lines otherwise
 IMPORT_INTERVAL = 2.0        # seconds between corpus imports of a --jobs worker
 EXIT_INTERRUPTED = 130
 FRESH_RATE = 0.02            # share of executions that run a fresh random input
-CELL_RATE = 0.5              # share of parents chosen through the cells (the rest by weight)
-CELL_TOURNAMENT = 3          # cells drawn per choice; the least chosen of them wins
+CELL_RATE = 0.7              # share of parents chosen through the cells (the rest by weight)
+CELL_TOURNAMENT = 5          # cells drawn per choice; the least chosen of them wins
 CELL_MEMBERS = 16            # inputs kept per cell (a random one replaced beyond)
 GROW_RATE = 0.3              # share of parents grown by events that do something, not mutated
 GROW_EVENTS = 4              # at most this many events per growth
@@ -478,7 +478,7 @@ class Engine:
         return data[:2 * self.max_events]
 
     def _pick(self) -> bytes:
-        """A corpus entry: half the time through the cells (the least chosen of a few drawn,
+        """A corpus entry: mostly through the cells (the least chosen of a few drawn,
         then one of its inputs), else by the weights given when it was added.  Inputs are
         many and most end in common states; cells are few, so a state reached once, the
         next step of a deep sequence, gets its share at once."""
