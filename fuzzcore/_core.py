@@ -2680,7 +2680,11 @@ class Machine:
             if self.v_pkru != PKRU_THREAD_NOFRAME:
                 self.xrstor_pkru(c, self.S[G + 1], self.S[G + 2])
             return
-        # (3) fpregs_mark_activate(); fpregs_unlock(); L popped
+        # (3) restore_fpregs_from_user(): the registers came from the user's frame, the
+        # supervisor state did not: if TIF_NEED_FPU_LOAD, os_xrstor_supervisor() loads it
+        # (IA32_PASID) from fpstate.  Then fpregs_mark_activate(); fpregs_unlock(); L popped
+        if arg != SIGRETURN_CORRUPT and self.S[T + T_NEED_FPU_LOAD]:
+            self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
         self.fpregs_mark_activate(c, t)
         if self.v_fpu != FPU_SIGRESTORE_NOBH:
             self.S[C + C_SOFTIRQ] -= 1

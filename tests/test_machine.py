@@ -1118,3 +1118,31 @@ def test_run_batch_restores_every_frame_a_program_used(core, variant: str) -> No
         alone.reset()
         alone.run(ev[3 * sum(ln[:k - 1]):3 * sum(ln[:k])])
         assert bytes(batch.S) == bytes(alone.S), (variant, k)
+
+
+def test_sigreturn_reloads_the_pasid_from_fpstate_when_the_registers_are_not_valid(
+        d: Driver) -> None:
+    """restore_fpregs_from_user(): XRSTOR from the signal frame restores user state only; with
+    TIF_NEED_FPU_LOAD set, os_xrstor_supervisor() loads IA32_PASID from fpstate before
+    fpregs_mark_activate().  Found by the fuzzer on the reference design (fpu_user): t1's
+    forked child owns cpu1's registers (PASID cleared), then t1 sigreturns."""
+    d.run("""\
+cpu1 syscall
+cpu1 pasid_bind
+cpu1 ret
+cpu1 enqcmd
+cpu1 kill t1
+cpu1 ret
+cpu1 syscall
+cpu1 fork
+cpu1 yield
+cpu1 syscall
+cpu1 yield
+cpu1 sigreturn 256
+""")
+    assert d.curr(1) == "t1" and d.task("t1", "NEED_FPU_LOAD") == 1
+    assert d.cpu(1, "PASID") == -1                     # the child's (cleared) PASID
+    d.step_until_idle(1)
+    assert d.cpu(1, "PASID") == d.task("t1", "FPS_PASID") == d.mm(d.task("t1", "MM"), "PASID") >= 0
+    d.run("cpu1 ret\ncpu1 kfpu_begin")
+    assert d.g("VIOL") == 0
