@@ -329,3 +329,19 @@ def test_kept_inputs_hold_only_events_that_did_something_and_cells_hold_their_st
             cells = [engine._cell_of(f) for f in fz._feature_function(cfg.ncpu)(m.S)]
             assert key in cells
     assert sum(engine.cell_chosen) > 0
+
+
+def test_corpus_writer_batches_and_skips_inputs_pruned_before_the_flush(tmp_path: Path) -> None:
+    writer = fz.CorpusWriter(tmp_path, lambda msg: None)
+    a, b = b"\x01\x00\x02\x00", b"\x03\x01"
+    writer.add(a)
+    writer.add(b)
+    writer.drop(b)                          # pruned before any write: never on disk
+    assert list(tmp_path.iterdir()) == []
+    writer.flush()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fz.input_hash(a)]
+    assert (tmp_path / fz.input_hash(a)).read_bytes() == a
+    writer.drop(a)
+    assert (tmp_path / fz.input_hash(a)).exists()   # removed at the next flush
+    writer.flush()
+    assert list(tmp_path.iterdir()) == []
