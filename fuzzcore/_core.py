@@ -1098,18 +1098,20 @@ class Machine:
         """Run the pending micro-step (``p`` = pending(c), non-zero) on c.  Returns True when
         the program must stop."""
         st: cython.int
+        bodyop: cython.bint = False     # a body operation's step (nothing below changes it)
         if p == 2:
             st = self.S[self.cpu(c) + C_SW_STEP]
         else:
             F: cython.int = self.top(self.curr(c))
-            st = self.S[F + F_BODYOP_STEP] if self.S[F + F_BODYOP] != BOP_NONE else self.S[F + F_PHASE]
+            bodyop = self.S[F + F_BODYOP] != BOP_NONE
+            st = self.S[F + F_BODYOP_STEP] if bodyop else self.S[F + F_PHASE]
         self.S[G_STEPS] += 1
         if self.step_is_instr(c, st):
             self.note_instr(c)
         self.record(TR_STEP, c, st)
         if p == 2:
             self.switch_step(c, st)
-        elif self.S[self.top(self.curr(c)) + F_BODYOP] != BOP_NONE:
+        elif bodyop:
             self.bodyop_step(c, st)
         else:
             self.frame_step(c, st)
