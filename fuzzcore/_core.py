@@ -759,6 +759,10 @@ class Machine:
         level: cython.int = 0       # the newest frame whose PKS save is in force, 0 none
         held: cython.int = 0        # kmaps held by that frame and the frames above it
         F: cython.int = self.frame(t, depth)
+        pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
+        # only_syscall matters only where the MSR differs from the thread's value; elsewhere
+        # the walk ends at the save in force
+        kinds_matter: cython.bint = pkrs != self.S[T + T_THREAD_PKRS]
         # one walk down the frames (this runs after every step)
         for d in range(depth, 0, -1):
             if self.S[F + F_KIND] != FK_SYSCALL:
@@ -767,10 +771,11 @@ class Machine:
                 held += self.S[F + F_KMAPS]
                 if self.S[F + F_PKS_SAVED] == 1:
                     level = d
+                    if not kinds_matter:
+                        break
             F -= FRAME_SIZE
         if level == 0:
             held += self.S[F + F_KMAPS]     # no save in force: the base frame's count too
-        pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
         if only_syscall and pkrs != self.S[T + T_THREAD_PKRS]:
             self.fail(O_PKS_TASK, self.S[T + T_THREAD_PKRS], pkrs)
         if self.S[T + T_PKS_REF] != held:
