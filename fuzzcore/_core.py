@@ -19,7 +19,7 @@ from array import array
 import cython
 
 if cython.compiled:
-    from cython.cimports.libc.string import memcpy, memset
+    from cython.cimports.libc.string import memcpy
 
 # The layout and every other integer constant.  Interpreted, they are the assignments below;
 # compiled, they are C enum constants of _core.pxd, generated from these very values by
@@ -933,10 +933,9 @@ class Machine:
         d: cython.int = self.S[T + T_DEPTH] + 1
         F: cython.int = self.frame(t, d)
         self.frame_written(t, d)
-        if cython.compiled:         # gcc keeps the loop below as 33 stores and branches
-            memset(cython.address(self.S[F]), 0, FRAME_SIZE * cython.sizeof(cython.int))
-        else:
-            self.S[F:F + FRAME_SIZE] = array('i', [0]) * FRAME_SIZE
+        i: cython.Py_ssize_t        # a wide index: gcc turns the loop into one memset
+        for i in range(FRAME_SIZE):
+            self.S[F + i] = 0
         self.S[T + T_DEPTH] = d
         self.S[F + F_KIND] = kind
         self.S[F + F_FROM_USER] = from_user
