@@ -345,6 +345,10 @@ cdef enum:
     TR_IRQ_TAKEN = 3
     TR_NMI_LATCHED = 4
     TR_IRQ_HELD = 5
+    SF_INSTR = 1
+    SF_INSTR_FRAME = 2
+    SF_UMEM = 4
+    SF_NEUTRAL = 8
     TR_SIZE = 4
     MAX_STEPS_PER_EVENT = 4096
     COV_SIZE = 1048576
@@ -369,6 +373,7 @@ cdef class Machine:
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
     cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
+    cdef unsigned char[::1] step_flags  # per step, its SF_* flags in this design
     cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
@@ -411,7 +416,8 @@ cdef class Machine:
     cdef inline int pending(self, int c) noexcept
     cdef int next_step(self, int c) noexcept
     cdef inline bint step_is_instr(self, int c, int st) noexcept
-    cdef bint step_touches_umem(self, int c, int st) noexcept
+    cdef int step_instr_mark(self, int st) noexcept
+    cdef bint step_touches_umem(self, int st) noexcept
     cdef inline bint step_check_neutral(self, int st) noexcept
     cdef inline bint run_one(self, int c, int p) noexcept
     cdef bint run_pending(self, int c, int p) noexcept

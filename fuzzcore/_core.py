@@ -328,6 +328,12 @@ if not cython.compiled:
     TR_IRQ_TAKEN = 3  # a held IRQ was taken (arg: irq kind)
     TR_NMI_LATCHED = 4
     TR_IRQ_HELD = 5   # an irq arrived with IF=0 and is held
+
+    # Per-step flags (Machine.step_flags, built once per design from the rules that define them)
+    SF_INSTR = 1          # instrumentable (step_instr_mark 1)
+    SF_INSTR_FRAME = 2    # instrumentable depending on the top frame (step_instr_mark 2)
+    SF_UMEM = 4           # touches user memory (step_touches_umem)
+    SF_NEUTRAL = 8        # check-neutral (step_check_neutral)
     TR_SIZE = 4
     MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
     COV_SIZE = 1 << 20     # model coverage: edges between abstract states (a bitmap)
@@ -394,6 +400,13 @@ class Machine:
         self.trace = array('i')
         self.snapshots = []
         self.debug_error = ""
+        self.step_flags = array('B', [0]) * NSTEPS
+        st: cython.int
+        for st in range(NSTEPS):
+            mark: cython.int = self.step_instr_mark(st)
+            self.step_flags[st] = ((SF_INSTR if mark == 1 else SF_INSTR_FRAME if mark == 2 else 0)
+                                   | (SF_UMEM if self.step_touches_umem(st) else 0)
+                                   | (SF_NEUTRAL if self.step_check_neutral(st) else 0))
         self.build_initial(config_code, vendor)
         self.init_state[:] = self.S
         self.reset()
@@ -746,6 +759,10 @@ class Machine:
         level: cython.int = 0       # the newest frame whose PKS save is in force, 0 none
         held: cython.int = 0        # kmaps held by that frame and the frames above it
         F: cython.int = self.frame(t, depth)
+        pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
+        # only_syscall matters only where the MSR differs from the thread's value; elsewhere
+        # the walk ends at the save in force
+        kinds_matter: cython.bint = pkrs != self.S[T + T_THREAD_PKRS]
         # one walk down the frames (this runs after every step)
         for d in range(depth, 0, -1):
             if self.S[F + F_KIND] != FK_SYSCALL:
@@ -754,10 +771,11 @@ class Machine:
                 held += self.S[F + F_KMAPS]
                 if self.S[F + F_PKS_SAVED] == 1:
                     level = d
+                    if not kinds_matter:
+                        break
             F -= FRAME_SIZE
         if level == 0:
             held += self.S[F + F_KMAPS]     # no save in force: the base frame's count too
-        pkrs: cython.int = self.S[self.cpu(c) + C_PKRS]
         if only_syscall and pkrs != self.S[T + T_THREAD_PKRS]:
             self.fail(O_PKS_TASK, self.S[T + T_THREAD_PKRS], pkrs)
         if self.S[T + T_PKS_REF] != held:
@@ -1011,34 +1029,48 @@ class Machine:
     @cython.inline
     @cython.exceptval(check=False)
     def step_is_instr(self, c: cython.int, st: cython.int) -> cython.bint:
-        """Appendix A's instr/noinstr mark of a step, as the design places it."""
-        old: cython.bint = self.v_ct_windows == CT_WIN_OLD
-        if st == ST_SYSCALL_IRQ_ENABLE or st == ST_EXIT_PREPARE or st == ST_EXIT_LOOP:
-            return True
-        if st == ST_EXIT_SCHEDULE or st == ST_IRQ_EXIT or st == ST_SOFTIRQ_END:
-            return True
-        if st == ST_OLD_WORK or st == SW_PICK:
-            return True
-        if st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
-            return True
-        if st >= BO_CLONE_RESTORE and st <= BO_SIGRETURN_ACTIVATE:
-            return True
-        if st == ST_GP_FIXUP:
-            return True
-        if st == ST_EXIT_FPU:
-            return not old          # old designs: everything after user_enter is noinstr
+        """Appendix A's instr/noinstr mark of a step, as the design places it: one table
+        lookup (step_flags), the top frame read only for the two steps whose mark it decides."""
+        f: cython.int = self.step_flags[st]
+        if f & SF_INSTR_FRAME == 0:
+            return f & SF_INSTR != 0
+        F: cython.int = self.top(self.curr(c))
         if st == ST_PKS_SAVE:
-            # pks=early_save calls the traceable write_pkrs() from irqentry_enter()
-            return self.v_pks == PKS_EARLY_SAVE and (
-                self.S[self.top(self.curr(c)) + F_SEQ] != SEQ_NMI)
-        if st == ST_ENTRY_BY_KIND:
-            F: cython.int = self.top(self.curr(c))
-            return self.S[F + F_KIND] != FK_VMALLOC
-        return False
+            return self.S[F + F_SEQ] != SEQ_NMI
+        return self.S[F + F_KIND] != FK_VMALLOC
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def step_touches_umem(self, c: cython.int, st: cython.int) -> cython.bint:
+    def step_instr_mark(self, st: cython.int) -> cython.int:
+        """The design's instr/noinstr mark of a step: 1 instr, 0 noinstr, 2 instr unless the
+        top frame says otherwise (step_is_instr reads it).  Only step_flags is built from it."""
+        old: cython.bint = self.v_ct_windows == CT_WIN_OLD
+        if st == ST_SYSCALL_IRQ_ENABLE or st == ST_EXIT_PREPARE or st == ST_EXIT_LOOP:
+            return 1
+        if st == ST_EXIT_SCHEDULE or st == ST_IRQ_EXIT or st == ST_SOFTIRQ_END:
+            return 1
+        if st == ST_OLD_WORK or st == SW_PICK:
+            return 1
+        if st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
+            return 1
+        if st >= BO_CLONE_RESTORE and st <= BO_SIGRETURN_ACTIVATE:
+            return 1
+        if st == ST_GP_FIXUP:
+            return 1
+        if st == ST_EXIT_FPU:
+            return 0 if old else 1  # old designs: everything after user_enter is noinstr
+        if st == ST_PKS_SAVE:
+            # pks=early_save calls the traceable write_pkrs() from irqentry_enter(), except in
+            # an NMI-like frame (step_is_instr)
+            return 2 if self.v_pks == PKS_EARLY_SAVE else 0
+        if st == ST_ENTRY_BY_KIND:
+            return 2                # instr except in a vmalloc #PF frame (step_is_instr)
+        return 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def step_touches_umem(self, st: cython.int) -> cython.bint:
+        """Steps that access user memory (a uaccess fault can land in them)."""
         return st == ST_GET_USER or st == ST_SIG_XSAVE or st == BO_SIGRETURN_XRSTOR
 
     @cython.cfunc
@@ -1070,24 +1102,26 @@ class Machine:
         """Run the pending micro-step (``p`` = pending(c), non-zero) on c.  Returns True when
         the program must stop."""
         st: cython.int
+        bodyop: cython.bint = False     # a body operation's step (nothing below changes it)
         if p == 2:
             st = self.S[self.cpu(c) + C_SW_STEP]
         else:
             F: cython.int = self.top(self.curr(c))
-            st = self.S[F + F_BODYOP_STEP] if self.S[F + F_BODYOP] != BOP_NONE else self.S[F + F_PHASE]
+            bodyop = self.S[F + F_BODYOP] != BOP_NONE
+            st = self.S[F + F_BODYOP_STEP] if bodyop else self.S[F + F_PHASE]
         self.S[G_STEPS] += 1
         if self.step_is_instr(c, st):
             self.note_instr(c)
         self.record(TR_STEP, c, st)
         if p == 2:
             self.switch_step(c, st)
-        elif self.S[self.top(self.curr(c)) + F_BODYOP] != BOP_NONE:
+        elif bodyop:
             self.bodyop_step(c, st)
         else:
             self.frame_step(c, st)
         # the state oracles of c passed at the last after(), on c, with nothing written since
         # (clean_cpu), and a check-neutral step changes nothing they read: they still pass
-        if self.after(c, st, not (self.clean_cpu == c and self.step_check_neutral(st))):
+        if self.after(c, st, not (self.clean_cpu == c and self.step_flags[st] & SF_NEUTRAL)):
             return True
         return self.take_held_irq(c)
 
@@ -2289,7 +2323,7 @@ class Machine:
             return 1
         if op == OP_UACCESS_FAULT:
             st = self.next_step(c)
-            ok: cython.bint = st >= 0 and self.step_touches_umem(c, st)
+            ok: cython.bint = st >= 0 and self.step_flags[st] & SF_UMEM != 0
             if st < 0:
                 k: cython.int = self.in_body(c)
                 ok = k == FK_SYSCALL or k == FK_PF or k == FK_GP or k == FK_NMI or (

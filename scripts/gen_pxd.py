@@ -32,6 +32,7 @@ ATTRIBUTES = """\
     cdef public int cov_on, cov_new  # collecting coverage?, new entries in this run
     cdef public long actions         # micro-steps and event actions run (never reset)
     cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
+    cdef unsigned char[::1] step_flags  # per step, its SF_* flags in this design
     cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
