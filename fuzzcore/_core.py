@@ -2939,10 +2939,17 @@ class Machine:
         extra: cython.int
         before: cython.long
         stop: cython.bint
+        result: cython.int = -1
+        collect: cython.bint = effective is not None
+        kept: cython.uchar[::1]
+        k: cython.int = 0
+        if collect:
+            kept = bytearray(2 * n)     # filled in C, appended once (no object per event)
         self.clean_cpu = -1             # S may have been written from outside
         for i in range(n):
             if self.S[G_VIOL] != 0:
-                return self.S[G_VIOL_EVENT]
+                result = self.S[G_VIOL_EVENT]
+                break
             before = self.actions
             b0 = data[2 * i]
             b1 = data[2 * i + 1]
@@ -2960,11 +2967,16 @@ class Machine:
                 arg = b1 % (ntasks + 1) - 1
             self.S[G_EVENT] = i
             stop = self.event(c, op, arg)
-            if effective is not None and self.actions != before:
-                effective += data[2 * i:2 * i + 2]
+            if collect and self.actions != before:
+                kept[k] = b0
+                kept[k + 1] = b1
+                k += 2
             if stop:
-                return i
-        return -1
+                result = i
+                break
+        if collect and k:
+            effective += kept[:k]
+        return result
 
     def cov_reset_run(self):
         """Start a coverage-collecting run: count new coverage entries from zero."""
