@@ -98,7 +98,8 @@ STATS_INTERVAL = 1.0         # seconds between stats.jsonl lines
 TTY_INTERVAL = 0.5           # seconds between progress-line updates on a terminal
 PLAIN_INTERVAL = 10.0        # ... and between plain progress lines otherwise
 IMPORT_INTERVAL = 2.0        # seconds between corpus imports of a --jobs worker
-FLUSH_INTERVAL = 5.0         # seconds between writes of the corpus directory
+FLUSH_INTERVAL = 30.0        # seconds between writes of the corpus directory (one process)
+JOBS_FLUSH_INTERVAL = 2.0    # ... when --jobs workers share it
 EXIT_INTERRUPTED = 130
 FRESH_RATE = 0.02            # share of executions that run a fresh random input
 CELL_RATE = 0.7              # share of parents chosen through the cells (the rest by weight)
@@ -151,18 +152,24 @@ def _os_error(e: OSError, path: Path) -> str:
     return str(e) if isinstance(e, CorpusError) else f"cannot write {path}: {e.strerror or e}"
 
 
-def write_input(path: Path, data: bytes) -> None:
+def write_input(path: str | os.PathLike[str], data: bytes) -> None:
     """Write one working-corpus input through a hidden temporary file and ``os.replace``:
     readers (other jobs) see the whole file or none.  No fsync: there are thousands of them
-    and each is only an input; findings go through :func:`fuzzcore.corpus.atomic_write`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    and each is only an input; findings go through :func:`fuzzcore.corpus.atomic_write`.
+    Plain ``os`` calls: a campaign writes thousands a second."""
+    path = os.fspath(path)
+    head, name = os.path.split(path)
+    tmp = os.path.join(head, f".{name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         try:
-            tmp.unlink()
+            os.unlink(tmp)
         except OSError:
             pass
         raise
@@ -814,11 +821,15 @@ class CorpusWriter:
     Writes and removals are batched (:meth:`flush`, at most every ``FLUSH_INTERVAL`` seconds
     from the campaign loop, and at its end): engines keep thousands of inputs a second and
     prune most of them soon, and a file operation per input made a campaign three times
-    slower than its engines.  An input pruned before the next flush never touches the disk."""
+    slower than its engines.  An input pruned before the next flush never touches the disk;
+    one process flushes every ``FLUSH_INTERVAL`` seconds, ``--jobs`` workers, which share the
+    directory, every ``JOBS_FLUSH_INTERVAL``."""
 
-    def __init__(self, folder: Path | None, log: Callable[[str], None]):
+    def __init__(self, folder: Path | None, log: Callable[[str], None],
+                 interval: float = FLUSH_INTERVAL):
         self.folder = folder
         self.log = log
+        self.interval = interval
         self.holders: dict[str, int] = {}   # name -> engines of this process holding it
         self.ours: set[str] = set()          # files this process wrote and has not removed
         self.written: set[str] = set()       # every name this process wrote (imports skip)
@@ -855,7 +866,7 @@ class CorpusWriter:
             self.unwanted.add(name)
 
     def flush_due(self) -> None:
-        if time.monotonic() - self.last_flush >= FLUSH_INTERVAL:
+        if time.monotonic() - self.last_flush >= self.interval:
             self.flush()
 
     def flush(self) -> None:
@@ -865,12 +876,13 @@ class CorpusWriter:
         unwanted, self.unwanted = self.unwanted, set()
         if self.folder is None:
             return
+        folder = str(self.folder)
         for name, data in pending.items():
             if self.failed:
                 break
-            path = self.folder / name
-            if path.exists():
-                continue                # a seed, or another job's
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                continue                # a seed, or another job's: never ours to remove
             try:
                 write_input(path, data)
             except OSError as e:
@@ -883,7 +895,7 @@ class CorpusWriter:
         for name in unwanted:
             self.ours.discard(name)
             try:
-                os.unlink(self.folder / name)
+                os.unlink(os.path.join(folder, name))
             except OSError:
                 pass
 
@@ -1435,7 +1447,7 @@ def _worker_main(w: int, seed: int, runs: int | None, opts: dict, queue, stop, f
         seen = {p.name for p in corpus_dir.iterdir()} if corpus_dir.is_dir() else set()
         saver = FindingSaver(Path(opts["out"]), cfg, opts["vendor"], opts["corpus_arg"],
                              opts["minimizer"], log)
-        writer = CorpusWriter(corpus_dir, log)
+        writer = CorpusWriter(corpus_dir, log, JOBS_FLUSH_INTERVAL)
         campaign = Campaign(variants, cfg, opts["vendor"], seed, saver, writer, seeds, w,
                             opts["max_events"], None,
                             lambda f: queue.put(("finding", w, f)), claim, is_done)
