@@ -30,7 +30,8 @@ order) fall in seconds rather than minutes:
   (``run_bytes(data, effective)``), and the input is kept without the others: the same run,
   half as long, and every mutation lands on an event that matters.
 * **Growth from the final state.**  30% of parents are not mutated but grown: run, then up
-  to four random events appended that do something (a skipped one is drawn again).
+  to four random events appended that do something (a skipped one is drawn again), 40% of
+  them on the CPU that acted last.
 * **Cells (Go-Explore).**  The core's coverage does not see values, only where the machine
   is; many designs break on a value relation (registers against the task's image or logical
   state, the PASID MSR against the mm's PASID).  So the engine also counts, per CPU, a tuple
@@ -107,6 +108,7 @@ CELL_TOURNAMENT = 5          # cells drawn per choice; the least chosen of them 
 CELL_MEMBERS = 16            # inputs kept per cell (a random one replaced beyond)
 GROW_RATE = 0.3              # share of parents grown by events that do something, not mutated
 GROW_EVENTS = 4              # at most this many events per growth
+GROW_SAME_CPU = 0.4          # share of grown events put on the CPU of the input's last event
 MAX_FILE_BYTES = 1 << 20     # longer corpus files are truncated to the engine's maximum
 
 
@@ -381,14 +383,22 @@ class Engine:
 
     def _grow(self, data: bytes, effective: bytearray, k: int) -> tuple[bytes, int]:
         """From the final state of ``data`` (where the machine is), up to ``k`` random events
-        that do something: a skipped one is dropped and another drawn (a few tries).
+        that do something: a skipped one is dropped and another drawn (a few tries).  Often
+        on the CPU that acted last: its pending steps and its body go on there.
         Returns the grown input and the violating event or -1."""
         m = self.m
         randbytes = self.rng.randbytes
         grown = [data]
         n = len(data) // 2
+        ncpu = self._ncpu
+        cpu = (data[-2] // NEVENTS) % ncpu if data else -1
         for _ in range(4 * k):
             event = randbytes(2)
+            if cpu >= 0 and self._r() < GROW_SAME_CPU:
+                q = event[0] // NEVENTS
+                b0 = event[0] % NEVENTS + NEVENTS * (cpu + ncpu * (q // ncpu))
+                if b0 <= 255:
+                    event = bytes((b0, event[1]))
             before = m.actions
             stop = m.run_bytes(event, effective)
             if m.actions != before:
