@@ -457,6 +457,7 @@ cdef class Machine:
     cdef void fpu_clear_user_states(self, int c, int t) noexcept
     cdef void write_pkru(self, int c, int t, int v) noexcept
     cdef void returned_to_user(self, int c, int t, int F) noexcept
+    cdef inline int image_pasid(self, int t) noexcept
     cdef inline int mm_pasid(self, int t) noexcept
     cdef void frame_popped(self, int c, int t, int F) noexcept
     cdef void check_pks_restore(self, int c, int t, int F) noexcept

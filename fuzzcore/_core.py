@@ -743,7 +743,7 @@ class Machine:
         if self.S[C + C_FPU] != self.S[T + T_FPS_FPU]:
             self.fail(O_FPU_COHERENT, self.S[T + T_FPS_FPU], self.S[C + C_FPU])
             return
-        img: cython.int = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+        img: cython.int = self.image_pasid(t)
         if self.S[C + C_PASID] != img:
             self.fail(O_FPU_COHERENT, img, self.S[C + C_PASID])
 
@@ -1755,7 +1755,7 @@ class Machine:
         T: cython.int = self.task(t)
         if not self.fpregs_state_valid(c, t):
             self.S[C + C_FPU] = self.S[T + T_FPS_FPU]
-            self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+            self.S[C + C_PASID] = self.image_pasid(t)
             if self.pkru_in_xsave():
                 self.xrstor_pkru(c, self.S[T + T_FPS_PKRU], self.S[T + T_FPS_PKRU_BV])
         self.fpregs_mark_activate(c, t)
@@ -1820,7 +1820,7 @@ class Machine:
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
         if not self.fpregs_state_valid(c, t):
-            self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+            self.S[C + C_PASID] = self.image_pasid(t)
         self.S[C + C_FPU] = 0
         self.wrpkru(c, INIT_PKRU)
         self.fpregs_mark_activate(c, t)
@@ -1858,6 +1858,15 @@ class Machine:
         elif chk == SIG_RETURNED and self.S[C + C_PKRU] != self.S[F + F_SIG_EXPECT]:
             self.fail(O_PKRU_SIGNAL, self.S[F + F_SIG_EXPECT], self.S[C + C_PKRU])
         self.S[F + F_SIG_CHECK] = 0
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def image_pasid(self, t: cython.int) -> cython.int:
+        """IA32_PASID as an XRSTOR(S) of t's fpstate loads it: a clear XSTATE_BV[PASID] bit
+        loads the init value (no PASID, -1)."""
+        T: cython.int = self.task(t)
+        return self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
 
     @cython.cfunc
     @cython.inline
@@ -2718,7 +2727,7 @@ class Machine:
         # supervisor state did not: if TIF_NEED_FPU_LOAD, os_xrstor_supervisor() loads it
         # (IA32_PASID) from fpstate.  Then fpregs_mark_activate(); fpregs_unlock(); L popped
         if arg != SIGRETURN_CORRUPT and self.S[T + T_NEED_FPU_LOAD]:
-            self.S[C + C_PASID] = self.S[T + T_FPS_PASID] if self.S[T + T_FPS_PASID_BV] else -1
+            self.S[C + C_PASID] = self.image_pasid(t)
         self.fpregs_mark_activate(c, t)
         if self.v_fpu != FPU_SIGRESTORE_NOBH:
             self.S[C + C_SOFTIRQ] -= 1

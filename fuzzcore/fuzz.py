@@ -390,13 +390,11 @@ class Engine:
         randbytes = self.rng.randbytes
         grown = [data]
         n = len(data) // 2
-        ncpu = self._ncpu
-        cpu = (data[-2] // NEVENTS) % ncpu if data else -1
+        cpu = self._cpu_of(data[-2]) if data else -1
         for _ in range(4 * k):
             event = randbytes(2)
             if cpu >= 0 and self._r() < GROW_SAME_CPU:
-                q = event[0] // NEVENTS
-                b0 = event[0] % NEVENTS + NEVENTS * (cpu + ncpu * (q // ncpu))
+                b0 = self._with_cpu(event[0], cpu)
                 if b0 <= 255:
                     event = bytes((b0, event[1]))
             before = m.actions
@@ -519,6 +517,16 @@ class Engine:
         n = 1 + int(self._r() * self.max_events)
         return self.rng.randbytes(2 * n)
 
+    def _cpu_of(self, b0: int) -> int:
+        """The CPU of an event's first byte (b0 = opcode + NEVENTS * (cpu + ncpu * extra))."""
+        return (b0 // NEVENTS) % self._ncpu
+
+    def _with_cpu(self, b0: int, cpu: int) -> int:
+        """The first byte with its CPU replaced (opcode and extra kept); above 255 when it
+        does not fit a byte (the caller decides)."""
+        q = b0 // NEVENTS
+        return b0 % NEVENTS + NEVENTS * (cpu + self._ncpu * (q // self._ncpu))
+
     def _below(self, n: int) -> int:
         """A uniform integer in [0, n) (n >= 1), cheaper than randrange."""
         return int(self._r() * n)
@@ -539,7 +547,7 @@ class Engine:
         r = self._r
         p = 2 * self._below(len(data) // 2 + 1)
         if p and r() < 0.75:
-            cpu = (data[p - 2] // NEVENTS) % self._ncpu
+            cpu = self._cpu_of(data[p - 2])
         else:
             cpu = self._below(self._ncpu)
         k = 1 + min(int(-math.log(1.0 - r()) / 0.35), 15)
@@ -621,7 +629,7 @@ class Engine:
         i = 2 * self._below(n)
         q, op = divmod(data[i], NEVENTS)
         cpu = (q % ncpu + 1 + self._below(ncpu - 1)) % ncpu
-        b0 = op + NEVENTS * (cpu + ncpu * (q // ncpu))
+        b0 = self._with_cpu(data[i], cpu)
         if b0 > 255:
             b0 = op + NEVENTS * cpu
         return data[:i] + bytes((b0,)) + data[i + 1:]

@@ -51,7 +51,6 @@ VENDOR_ENV = "FUZZCORE_CPU_VENDOR"
 MODE_ENV = "FUZZCORE_HARNESS_MODE"          # "differential": compiled vs interpreted core
 MODEL_COVERAGE_ENV = "FUZZCORE_MODEL_COVERAGE"   # novelty | exact | 0 (default: see above)
 MODEL_MODES = ("novelty", "exact", "0")
-COV_RUN_ONLY = 2            # Machine.cov_on: write cov_run only (the core's COV_RUN_ONLY)
 
 # Harness name -> the subsystems it fuzzes.
 GROUPS: Mapping[str, tuple[str, ...]] = {
@@ -248,7 +247,7 @@ class ExactFeed:
         for m in self.machines:
             if self.per_run:
                 m.cov_run = view
-                m.cov_on = COV_RUN_ONLY     # libFuzzer reads the run's counters, not the bitmap
+                m.cov_on = layout._core.COV_RUN_ONLY   # libFuzzer reads cov_run, not the bitmap
             else:
                 m.cov = view
         self._keep = (counters, pcs, view)     # libFuzzer holds raw pointers into these
@@ -322,7 +321,7 @@ class Harness:
         elif model == "exact":
             self.exact = ExactFeed(self.machines)
         for m in self.machines:
-            m.cov_on = 0 if model == "0" else 1
+            m.cov_on = layout._core.COV_OFF if model == "0" else layout._core.COV_BITMAP
         self.interpreted = []
         if self.differential:
             source = load_source_core()
