@@ -393,6 +393,8 @@ class Machine:
         self.clean_cpu = -1
         self.used_depth = array('i', [MAX_DEPTH - 1]) * MAX_TASK
         self.cov_run = None
+        self.kept_bytes = bytearray(512)
+        self.kept_view = self.kept_bytes
         self.dec_kind = array('i', [0]) * NOPS
         self.dec_lo = array('i', [0]) * NOPS
         self.dec_span = array('i', [1]) * NOPS
@@ -884,7 +886,9 @@ class Machine:
         sig |= cython.cast(cython.uint, 1 if self.S[T + T_SIGPENDING] or self.S[T + T_NSIG] else 0) << 28
         sig |= cython.cast(cython.uint, 1 if self.S[T + T_PKS_REF] else 0) << 29
         sig |= cython.cast(cython.uint, 1 if self.S[C + C_SOFTIRQ] else 0) << 30
-        h: cython.uint = (sig * cython.cast(cython.uint, 2654435761)) & 0xFFFFFFFF
+        # the mask is for the interpreted core; cast, so C does not do it on Python ints
+        h: cython.uint = ((sig * cython.cast(cython.uint, 2654435761))
+                          & cython.cast(cython.uint, 0xFFFFFFFF))
         idx: cython.uint = (h >> 12) & (COV_SIZE - 1)
         if self.cov_run is not None:
             k: cython.Py_ssize_t = idx & (len(self.cov_run) - 1)
@@ -2950,10 +2954,11 @@ class Machine:
         stop: cython.bint
         result: cython.int = -1
         collect: cython.bint = effective is not None
-        kept: cython.uchar[::1]
         k: cython.int = 0
-        if collect:
-            kept = bytearray(2 * n)     # filled in C, appended once (no object per event)
+        if collect and len(self.kept_bytes) < 2 * n:
+            self.kept_bytes = bytearray(2 * n)
+            self.kept_view = self.kept_bytes
+        kept: cython.uchar[::1] = self.kept_view   # filled in C, appended once
         self.clean_cpu = -1             # S may have been written from outside
         for i in range(n):
             if self.S[G_VIOL] != 0:
@@ -2984,12 +2989,56 @@ class Machine:
                 result = i
                 break
         if collect and k:
-            effective += kept[:k]
+            effective += self.kept_bytes[:k]
         return result
 
     def cov_reset_run(self):
         """Start a coverage-collecting run: count new coverage entries from zero."""
         self.cov_new = 0
+
+    def value_features(self) -> tuple:
+        """The fuzz engine's value features of the current state (fuzzcore/fuzz.py): one tuple
+        per CPU of the relations the abstract-state coverage (cover) does not see.  For the
+        current task: registers against its XSAVE image and logical state (FPU, PKRU, PASID),
+        FPU ownership, signal frames, refcount, the top frame and body operation.  Fields, in
+        order (fuzz.CELL_FIELDS picks the coarse ones by index):
+        0 cpu, 1 fpu == logical, 2 fpu == image, 3 fpu == 0, 4 logical fpu == 0,
+        5 TIF_NEED_FPU_LOAD, 6 owner == current, 7 last_cpu == cpu, 8 pkru == logical,
+        9 pkru == thread.pkru, 10 pkru == image, 11 XINUSE[PKRU], 12 image's PKRU bit,
+        13 pasid >= 0, 14 pasid == mm's, 15 mm has a PASID, 16 image pasid == mm's,
+        17 pasid_activated, 18 logical pasid, 19 signal frames, 20 signal pending, 21 depth,
+        22 top frame kind, 23 body operation, 24 task kind, 25 sw step, 26 in kernel FPU,
+        27 softirq count, 28 PKS refcount > 0, 29 depth > 0, 30 frames > 0, 31 window open,
+        32 in hardirq or NMI.
+        Once per execution, so it is here in the core (7 us as Python, 1 us compiled)."""
+        out = []
+        c: cython.int
+        for c in range(self.S[G_NCPU]):
+            C: cython.int = self.cpu(c)
+            t: cython.int = self.S[C + C_CURR]
+            T: cython.int = self.task(t)
+            d: cython.int = self.S[T + T_DEPTH]
+            F: cython.int = self.frame(t, d)
+            fpu: cython.int = self.S[C + C_FPU]
+            pkru: cython.int = self.S[C + C_PKRU]
+            pasid: cython.int = self.S[C + C_PASID]
+            mm: cython.int = self.S[T + T_MM]
+            mmp: cython.int = self.S[MM_BASE + mm * MM_SIZE + MM_PASID] if mm >= 0 else -2
+            out.append((
+                c, fpu == self.S[T + T_L_FPU], fpu == self.S[T + T_FPS_FPU],
+                fpu == 0, self.S[T + T_L_FPU] == 0, self.S[T + T_NEED_FPU_LOAD],
+                self.S[C + C_OWNER] == t, self.S[T + T_LAST_CPU] == c,
+                pkru == self.S[T + T_L_PKRU], pkru == self.S[T + T_THREAD_PKRU],
+                pkru == self.S[T + T_FPS_PKRU], self.S[C + C_XINUSE_PKRU],
+                self.S[T + T_FPS_PKRU_BV], pasid >= 0, pasid == mmp, mmp >= 0,
+                self.S[T + T_FPS_PASID] == mmp, self.S[T + T_PASID_ACT],
+                self.S[T + T_L_PASID], self.S[T + T_NSIG], self.S[T + T_SIGPENDING], d,
+                self.S[F + F_KIND], self.S[F + F_BODYOP], self.S[T + T_KIND],
+                self.S[C + C_SW_STEP], self.S[C + C_IN_KFPU], self.S[C + C_SOFTIRQ],
+                self.S[T + T_PKS_REF] > 0, d > 0, self.S[T + T_NSIG] > 0,
+                self.S[T + T_WINDOW] > 0,
+                self.S[C + C_HARDIRQ] + self.S[C + C_NMI] > 0))
+        return tuple(out)
 
     def pending_step(self, c: cython.int) -> int:
         """The next micro-step pending on CPU c, or -1 (for tools and tests)."""

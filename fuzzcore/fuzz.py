@@ -35,7 +35,7 @@ order) fall in seconds rather than minutes:
 * **Cells (Go-Explore).**  The core's coverage does not see values, only where the machine
   is; many designs break on a value relation (registers against the task's image or logical
   state, the PASID MSR against the mm's PASID).  So the engine also counts, per CPU, a tuple
-  of such relations in the final state (:func:`_feature_function`) as coverage.  Features and
+  of such relations in the final state (``Machine.value_features``) as coverage.  Features and
   coverage entries are so many that nearly every new input adds some: thousands of parents,
   most ending in common states.  Each kept input is also filed under the *cell* of each CPU
   (the coarse part of its feature: :data:`CELL_FIELDS`), and 70% of the parents are drawn
@@ -190,65 +190,11 @@ class Hit:
     seconds: float      # the engine's fuzzing time until this execution
 
 
-def _state_view(m):
-    """Fast indexing into the machine's state vector (a memoryview of its ints)."""
-    try:
-        return memoryview(m.S)
-    except TypeError:
-        return m.S
-
-
-_FEATURE_CACHE: dict[int, Callable] = {}
-
-
-# The cell of a CPU: the coarse part of its feature, the relations the designs break (registers
-# against image and logical state, TIF_NEED_FPU_LOAD, ownership, kernel FPU, signal frames,
-# PASID activation, open windows, interrupt context) without the frame details that make
-# features so many.
+# The cell of a CPU: the coarse part of its value feature (``Machine.value_features``, whose
+# docstring numbers the fields), the relations the designs break (registers against image and
+# logical state, TIF_NEED_FPU_LOAD, ownership, kernel FPU, signal frames, PASID activation,
+# open windows, interrupt context) without the frame details that make features so many.
 CELL_FIELDS = (0, 1, 2, 5, 6, 7, 26, 8, 10, 12, 13, 14, 15, 16, 17, 20, 24, 29, 30, 31, 32)
-
-
-def _feature_function(ncpu: int) -> Callable:
-    """``features(S) -> tuple[int, ...]``: one feature per CPU of the final state, the
-    value relations the core's coverage (abstract state x transition) does not see.  For the
-    current task: registers against its XSAVE image and logical state (FPU, PKRU, PASID), FPU
-    ownership, signal frames, refcount, the top frame and body operation.  The layout
-    offsets are compiled in as constants (this runs once per execution).  A feature's
-    :data:`CELL_FIELDS` are its CPU's cell (see :class:`Engine`)."""
-    if ncpu in _FEATURE_CACHE:
-        return _FEATURE_CACHE[ncpu]
-    L = _L
-    per_cpu = []
-    for c in range(ncpu):
-        C = L.CPU_BASE + c * L.CPU_SIZE
-        per_cpu.append(f"""
-    t = S[{C + L.C_CURR}]
-    T = {L.TASK_BASE} + t * {L.TASK_SIZE}
-    d = S[T + {L.T_DEPTH}]
-    F = T + {L.T_FRAME0} + d * {L.FRAME_SIZE}
-    fpu = S[{C + L.C_FPU}]
-    pkru = S[{C + L.C_PKRU}]
-    pasid = S[{C + L.C_PASID}]
-    mm = S[T + {L.T_MM}]
-    mmp = S[{L.MM_BASE + L.MM_PASID} + mm * {L.MM_SIZE}] if mm >= 0 else -2
-    f{c} = ({c}, fpu == S[T + {L.T_L_FPU}], fpu == S[T + {L.T_FPS_FPU}], fpu == 0,
-          S[T + {L.T_L_FPU}] == 0, S[T + {L.T_NEED_FPU_LOAD}], S[{C + L.C_OWNER}] == t,
-          S[T + {L.T_LAST_CPU}] == {c}, pkru == S[T + {L.T_L_PKRU}],
-          pkru == S[T + {L.T_THREAD_PKRU}], pkru == S[T + {L.T_FPS_PKRU}],
-          S[{C + L.C_XINUSE_PKRU}], S[T + {L.T_FPS_PKRU_BV}], pasid >= 0, pasid == mmp,
-          mmp >= 0, S[T + {L.T_FPS_PASID}] == mmp, S[T + {L.T_PASID_ACT}],
-          S[T + {L.T_L_PASID}], S[T + {L.T_NSIG}], S[T + {L.T_SIGPENDING}], d,
-          S[F + {L.F_KIND}], S[F + {L.F_BODYOP}], S[T + {L.T_KIND}], S[{C + L.C_SW_STEP}],
-          S[{C + L.C_IN_KFPU}], S[{C + L.C_SOFTIRQ}], S[T + {L.T_PKS_REF}] > 0, d > 0,
-          S[T + {L.T_NSIG}] > 0, S[T + {L.T_WINDOW}] > 0,
-          S[{C + L.C_HARDIRQ}] + S[{C + L.C_NMI}] > 0)""")
-    body = "".join(per_cpu)
-    code = (f"def features(S):{body}\n"
-            f"    return ({', '.join(f'f{c}' for c in range(ncpu))},)\n")
-    namespace: dict = {}
-    exec(compile(code, f"<fuzzcore.fuzz features ncpu={ncpu}>", "exec"), namespace)
-    _FEATURE_CACHE[ncpu] = namespace["features"]
-    return namespace["features"]
 
 
 class Engine:
@@ -288,8 +234,6 @@ class Engine:
         self.on_drop = on_drop
         self._r = self.rng.random
         self.features: set[int] = set()
-        self._S = _state_view(self.m)
-        self._features = _feature_function(config.ncpu)
         self._cell_of = operator.itemgetter(*CELL_FIELDS)
         self.cells: dict[tuple, list[bytes]] = {}   # cell -> inputs that end in it
         self.cell_keys: list[tuple] = []            # the cells in order of discovery
@@ -426,11 +370,11 @@ class Engine:
                 members[self._below(CELL_MEMBERS)] = data
 
     def _data_features(self) -> int:
-        """How many of the final state's value features (:func:`_feature_function`) are
+        """How many of the final state's value features (``Machine.value_features``) are
         new to this engine."""
         new = 0
         feats = self.features
-        self._final_features = final = self._features(self._S)
+        self._final_features = final = self.m.value_features()
         for f in final:
             if f not in feats:
                 feats.add(f)

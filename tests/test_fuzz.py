@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
+from conftest import MODES, ROOT, L, load_core
 
 from fuzzcore import fuzz as fz
 from fuzzcore.cli import main
 from fuzzcore.program import Program
 from fuzzcore.runner import run
+from fuzzcore.config import get_config
 from fuzzcore.variants import Variant
 
 QUICK = ["pks=byvalue", "ct=hard_old", "ct=norecursion", "pks=idtentry_only"]
@@ -179,6 +180,7 @@ def test_sigint_on_the_command_line(tmp_path: Path) -> None:
 
 def test_jobs_share_the_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fz, "IMPORT_INTERVAL", 0.05)
+    monkeypatch.setattr(fz, "JOBS_FLUSH_INTERVAL", 0.05)   # workers may end within a second
     corpus = tmp_path / "shared"
     result = campaign(tmp_path, ["ct=hard_old", "pks=v9"], runs=60_000, jobs=2,
                       corpus=str(corpus))
@@ -326,9 +328,31 @@ def test_kept_inputs_hold_only_events_that_did_something_and_cells_hold_their_st
         for data in engine.cells[key]:
             m.reset()
             m.run_bytes(data)
-            cells = [engine._cell_of(f) for f in fz._feature_function(cfg.ncpu)(m.S)]
+            cells = [engine._cell_of(f) for f in m.value_features()]
             assert key in cells
     assert sum(engine.cell_chosen) > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_value_features_read_the_fields_their_docstring_names(mode: str) -> None:
+    """One tuple per CPU of its current task's relations; a field moves when its state does,
+    and only its CPU's tuple moves."""
+    cfg = get_config("small")
+    m = load_core(mode).Machine(Variant.parse("reference").codes(), cfg.code, 0)
+    m.reset()
+    before = m.value_features()
+    assert [f[0] for f in before] == list(range(cfg.ncpu))
+    assert {len(f) for f in before} == {33}
+    assert all(f[1] and f[6] for f in before)   # registers hold the logical state, owned
+    C = L.CPU_BASE + 1 * L.CPU_SIZE
+    T = L.TASK_BASE + m.S[C + L.C_CURR] * L.TASK_SIZE
+    m.S[T + L.T_NEED_FPU_LOAD] = 1
+    m.S[C + L.C_FPU] = m.S[T + L.T_L_FPU] + 1
+    after = m.value_features()
+    assert after[0] == before[0]
+    # fields 1-3: registers == logical, == image, == 0 (all 0 at first); 5: TIF_NEED_FPU_LOAD
+    assert [i for i in range(33) if after[1][i] != before[1][i]] == [1, 2, 3, 5]
+    assert after[1][5] == 1 and not after[1][1]
 
 
 def test_corpus_writer_batches_and_skips_inputs_pruned_before_the_flush(tmp_path: Path) -> None:

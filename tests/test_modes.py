@@ -72,6 +72,7 @@ def test_compiled_and_interpreted_agree_on_random_programs(variant: str) -> None
             assert stops[0] == stops[1], f"stop index differs\n{where}"
             sc, si = bytes(mc.S), bytes(mi.S)
             assert sc == si, f"final state differs: {first_difference(sc, si, cfg)}\n{where}"
+            assert mc.value_features() == mi.value_features(), f"value features\n{where}"
             if tracing:
                 assert list(mc.trace) == list(mi.trace), f"trace records differ\n{where}"
                 assert len(mc.snapshots) == len(mi.snapshots), f"snapshot count\n{where}"
