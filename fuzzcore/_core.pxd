@@ -497,3 +497,5 @@ cdef class Machine:
     cdef void idle_body_op(self, int c, bint idle) noexcept
     cdef bint ev_fork(self, int c, int t, bint thread) noexcept
     cdef inline bint event(self, int c, int op, int arg) noexcept
+    cdef inline bint event_bytes(self, int b0, int b1) noexcept
+    cdef void kept_buffer(self, int size) noexcept

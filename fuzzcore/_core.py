@@ -2932,32 +2932,51 @@ class Machine:
             self.dec_lo[i] = los[i]
             self.dec_span[i] = spans[i]
 
-    def run_bytes(self, data: bytes, effective: bytearray = None) -> cython.int:
-        """Decode fuzzer bytes exactly as Program.from_bytes does and run them from the current
-        state: two bytes per event (opcode and CPU, then the argument).  Returns the index of
-        the violating event, or -1.  No Python object per event: the harnesses' fast path.
-        With ``effective``, the events that did something (ran a micro-step or an action, the
-        violating one included) are appended to it: the same run without the others."""
-        n: cython.int = len(data) // 2
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def event_bytes(self, b0: cython.int, b1: cython.int) -> cython.bint:
+        """Run one event in the fuzz engines' binary form, decoded exactly as Program.from_bytes
+        does: b0 = opcode + NOPS * (cpu + ncpu * extra), b1 the argument (``extra``: its high
+        bits where the argument's range is wider than a byte)."""
         ncpu: cython.int = self.S[G_NCPU]
-        ntasks: cython.int = self.S[G_NUSER] + self.S[G_NKTHREAD]
-        i: cython.int
-        b0: cython.int
-        b1: cython.int
-        q: cython.int
-        op: cython.int
-        c: cython.int
-        arg: cython.int
-        kind: cython.int
+        q: cython.int = b0 // NOPS
+        op: cython.int = b0 % NOPS
+        kind: cython.int = self.dec_kind[op]
+        arg: cython.int = -1
         extra: cython.int
+        if kind == ARG_INT:
+            extra = q // ncpu if self.dec_span[op] > 256 else 0
+            arg = self.dec_lo[op] + (b1 + 256 * extra) % self.dec_span[op]
+        elif kind == ARG_TASK:
+            arg = b1 % (self.S[G_NUSER] + self.S[G_NKTHREAD])
+        elif kind == ARG_OPT_TASK:
+            arg = b1 % (self.S[G_NUSER] + self.S[G_NKTHREAD] + 1) - 1
+        return self.event(q % ncpu, op, arg)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def kept_buffer(self, size: cython.int) -> cython.void:
+        """kept_bytes (run_bytes' and grow_bytes' effective events) holds at least size bytes."""
+        if len(self.kept_bytes) < size:
+            self.kept_bytes = bytearray(size)
+            self.kept_view = self.kept_bytes
+
+    def run_bytes(self, data: bytes, effective: bytearray = None) -> cython.int:
+        """Decode fuzzer bytes (event_bytes) and run them from the current state: two bytes
+        per event.  Returns the index of the violating event, or -1.  No Python object per
+        event: the harnesses' fast path.  With ``effective``, the events that did something
+        (ran a micro-step or an action, the violating one included) are appended to it: the
+        same run without the others."""
+        n: cython.int = len(data) // 2
+        i: cython.int
         before: cython.long
         stop: cython.bint
         result: cython.int = -1
         collect: cython.bint = effective is not None
         k: cython.int = 0
-        if collect and len(self.kept_bytes) < 2 * n:
-            self.kept_bytes = bytearray(2 * n)
-            self.kept_view = self.kept_bytes
+        if collect:
+            self.kept_buffer(2 * n)
         kept: cython.uchar[::1] = self.kept_view   # filled in C, appended once
         self.clean_cpu = -1             # S may have been written from outside
         for i in range(n):
@@ -2965,31 +2984,60 @@ class Machine:
                 result = self.S[G_VIOL_EVENT]
                 break
             before = self.actions
-            b0 = data[2 * i]
-            b1 = data[2 * i + 1]
-            q = b0 // NOPS
-            op = b0 % NOPS
-            c = q % ncpu
-            kind = self.dec_kind[op]
-            arg = -1
-            if kind == ARG_INT:
-                extra = q // ncpu if self.dec_span[op] > 256 else 0
-                arg = self.dec_lo[op] + (b1 + 256 * extra) % self.dec_span[op]
-            elif kind == ARG_TASK:
-                arg = b1 % ntasks
-            elif kind == ARG_OPT_TASK:
-                arg = b1 % (ntasks + 1) - 1
             self.S[G_EVENT] = i
-            stop = self.event(c, op, arg)
+            stop = self.event_bytes(data[2 * i], data[2 * i + 1])
             if collect and self.actions != before:
-                kept[k] = b0
-                kept[k + 1] = b1
+                kept[k] = data[2 * i]
+                kept[k + 1] = data[2 * i + 1]
                 k += 2
             if stop:
                 result = i
                 break
         if collect and k:
             effective += self.kept_bytes[:k]
+        return result
+
+    def grow_bytes(self, pool: bytes, k: cython.int, base: cython.int, cpu: cython.int,
+                   same_cpu: cython.int, effective: bytearray) -> cython.int:
+        """The fuzz engine's growth step (fuzz.Engine._grow), here so that no Python runs per
+        candidate: from the current state, the candidates of ``pool`` (three bytes each: b0
+        and b1 as run_bytes reads them, then a draw: below ``same_cpu`` the event is moved to
+        ``cpu`` when that still fits a byte) run in turn until ``k`` of them did something,
+        or one violates.  Those are appended to ``effective`` (the others changed nothing);
+        they are events base, base + 1, ... of the input.  Returns the violating event's
+        index, or -1."""
+        m: cython.int = len(pool) // 3
+        ncpu: cython.int = self.S[G_NCPU]
+        i: cython.int
+        b0: cython.int
+        moved: cython.int
+        before: cython.long
+        stop: cython.bint
+        grown: cython.int = 0
+        result: cython.int = -1
+        self.kept_buffer(2 * k)
+        kept: cython.uchar[::1] = self.kept_view
+        self.clean_cpu = -1
+        for i in range(m):
+            b0 = pool[3 * i]
+            if cpu >= 0 and pool[3 * i + 2] < same_cpu:
+                moved = b0 % NOPS + NOPS * (cpu + ncpu * (b0 // NOPS // ncpu))
+                if moved <= 255:
+                    b0 = moved
+            before = self.actions
+            self.S[G_EVENT] = base + grown
+            stop = self.event_bytes(b0, pool[3 * i + 1])
+            if self.actions != before:
+                kept[2 * grown] = b0
+                kept[2 * grown + 1] = pool[3 * i + 1]
+                grown += 1
+                if stop:
+                    result = base + grown - 1
+                    break
+                if grown == k:
+                    break
+        if grown:
+            effective += self.kept_bytes[:2 * grown]
         return result
 
     def cov_reset_run(self):

@@ -109,6 +109,7 @@ CELL_MEMBERS = 16            # inputs kept per cell (a random one replaced beyon
 GROW_RATE = 0.3              # share of parents grown by events that do something, not mutated
 GROW_EVENTS = 4              # at most this many events per growth
 GROW_SAME_CPU = 0.4          # share of grown events put on the CPU of the input's last event
+GROW_SAME_CPU_DRAW = round(GROW_SAME_CPU * 256)   # ... as a threshold for a random byte
 MAX_FILE_BYTES = 1 << 20     # longer corpus files are truncated to the engine's maximum
 
 
@@ -327,31 +328,15 @@ class Engine:
 
     def _grow(self, data: bytes, effective: bytearray, k: int) -> tuple[bytes, int]:
         """From the final state of ``data`` (where the machine is), up to ``k`` random events
-        that do something: a skipped one is dropped and another drawn (a few tries).  Often
-        on the CPU that acted last: its pending steps and its body go on there.
+        that do something: a skipped one is dropped and another drawn (four candidates per
+        event at most).  Often on the CPU that acted last: its pending steps and its body go
+        on there.  The core runs the candidates (``Machine.grow_bytes``).
         Returns the grown input and the violating event or -1."""
-        m = self.m
-        randbytes = self.rng.randbytes
-        grown = [data]
-        n = len(data) // 2
         cpu = self._cpu_of(data[-2]) if data else -1
-        for _ in range(4 * k):
-            event = randbytes(2)
-            if cpu >= 0 and self._r() < GROW_SAME_CPU:
-                b0 = self._with_cpu(event[0], cpu)
-                if b0 <= 255:
-                    event = bytes((b0, event[1]))
-            before = m.actions
-            stop = m.run_bytes(event, effective)
-            if m.actions != before:
-                grown.append(event)
-                if stop >= 0:
-                    return b"".join(grown), n
-                n += 1
-                k -= 1
-                if k == 0:
-                    break
-        return b"".join(grown), -1
+        before = len(effective)
+        stop = self.m.grow_bytes(self.rng.randbytes(12 * k), k, len(data) // 2, cpu,
+                                 GROW_SAME_CPU_DRAW, effective)
+        return data + effective[before:], stop
 
     def _add_to_cells(self, data: bytes) -> None:
         """File a kept input under the cell of every CPU's final state (the machine is
@@ -372,14 +357,11 @@ class Engine:
     def _data_features(self) -> int:
         """How many of the final state's value features (``Machine.value_features``) are
         new to this engine."""
-        new = 0
         feats = self.features
+        before = len(feats)
         self._final_features = final = self.m.value_features()
-        for f in final:
-            if f not in feats:
-                feats.add(f)
-                new += 1
-        return new
+        feats.update(final)         # one tuple per CPU, each with its CPU: never equal
+        return len(feats) - before
 
     def seed_input(self, data: bytes) -> Hit | None:
         """Run an imported input (from a corpus directory); kept if it adds coverage."""
@@ -442,20 +424,22 @@ class Engine:
         then one of its inputs), else by the weights given when it was added.  Inputs are
         many and most end in common states; cells are few, so a state reached once, the
         next step of a deep sequence, gets its share at once."""
+        r = self._r          # int(r() * n): _below, inlined on this hot path
         keys = self.cell_keys
-        if keys and self._r() < CELL_RATE:
+        if keys and r() < CELL_RATE:
             chosen = self.cell_chosen
             n = len(keys)
-            best = self._below(n)
+            best = int(r() * n)
+            fewest = chosen[best]
             for _ in range(CELL_TOURNAMENT - 1):
-                j = self._below(n)
-                if chosen[j] < chosen[best]:
-                    best = j
-            chosen[best] += 1
+                j = int(r() * n)
+                if chosen[j] < fewest:
+                    best, fewest = j, chosen[j]
+            chosen[best] = fewest + 1
             members = self.cells[keys[best]]
-            return members[self._below(len(members))]
+            return members[int(r() * len(members))]
         cum = self.cum
-        return self.corpus[min(bisect_right(cum, self._r() * cum[-1]), len(cum) - 1)]
+        return self.corpus[min(bisect_right(cum, r() * cum[-1]), len(cum) - 1)]
 
     def fresh(self) -> bytes:
         n = 1 + int(self._r() * self.max_events)

@@ -24,7 +24,7 @@ from conftest import MODES, ROOT, L, load_core
 from fuzzcore import fuzz as fz
 from fuzzcore.cli import main
 from fuzzcore.program import Program
-from fuzzcore.runner import run
+from fuzzcore.runner import decoder_table, run
 from fuzzcore.config import get_config
 from fuzzcore.variants import Variant
 
@@ -331,6 +331,55 @@ def test_kept_inputs_hold_only_events_that_did_something_and_cells_hold_their_st
             cells = [engine._cell_of(f) for f in m.value_features()]
             assert key in cells
     assert sum(engine.cell_chosen) > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_grow_bytes_runs_the_candidates_that_do_something(mode: str) -> None:
+    """Machine.grow_bytes (the engine's growth, in the core) is the same as running its
+    candidates one at a time, moved to ``cpu`` where the draw says so, keeping those that did
+    something, until k of them did or one violates."""
+    import random
+
+    cfg = get_config("small")
+    engine = fz.Engine(Variant.parse("fpu=sigrestore_nobh"), cfg, "intel", seed=2)
+    engine.fuzz(3000)
+    parents = [d for d in engine.corpus if d][:150]
+    core = load_core(mode)
+    m = core.Machine(Variant.parse("fpu=sigrestore_nobh").codes(), cfg.code, 0)
+    m.set_decoder(*decoder_table())
+    g_event = L.G_EVENT
+    rng = random.Random(7)
+    grown_some = 0
+    for data in parents * 4:
+        k, cpu, draw = 1 + rng.randrange(4), engine._cpu_of(data[-2]), rng.randrange(257)
+        pool = rng.randbytes(12 * k)
+        m.reset()
+        assert m.run_bytes(data) < 0
+        expected, stop_expected = bytearray(), -1
+        for i in range(4 * k):
+            b0, b1 = pool[3 * i], pool[3 * i + 1]
+            if pool[3 * i + 2] < draw and engine._with_cpu(b0, cpu) <= 255:
+                b0 = engine._with_cpu(b0, cpu)
+            before = m.actions
+            stop = m.run_bytes(bytes((b0, b1)))
+            if m.actions != before:
+                expected += bytes((b0, b1))
+                if stop >= 0:
+                    stop_expected = len(data) // 2 + len(expected) // 2 - 1
+                    break
+                if len(expected) == 2 * k:
+                    break
+        state = list(m.S)
+        m.reset()
+        m.run_bytes(data)
+        effective = bytearray(b"prefix")
+        stop = m.grow_bytes(pool, k, len(data) // 2, cpu, draw, effective)
+        assert (bytes(effective[6:]), stop) == (bytes(expected), stop_expected)
+        now = list(m.S)
+        state[g_event] = now[g_event] = 0      # the event index: per run_bytes call above
+        assert now == state
+        grown_some += len(expected) > 0
+    assert grown_some > 300
 
 
 @pytest.mark.parametrize("mode", MODES)
