@@ -7,7 +7,8 @@ violation -> minimize -> findings (text programs) -> corpus / export::
                                v
     Engine (one per variant): pick an input -> mutate it at 2-byte event granularity ->
         machine.run_bytes() (the core decodes and runs it in C) -> model coverage (the core's
-        abstract state x transition bitmap) + value features of the final state (here)
+        abstract state x transition bitmap) + value features of the final state
+        (``Machine.value_features``, in the core too: it runs once per execution)
        |  new coverage: keep the input (in memory, and as <corpus>/<sha1> for other jobs)
        |  a violation of an oracle not seen yet on this variant: a Hit
        v
