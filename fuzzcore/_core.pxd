@@ -377,7 +377,7 @@ cdef class Machine:
     cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
-    cdef object kept_bytes           # run_bytes' effective events (a bytearray, grown as needed)
+    cdef object kept_bytes           # run_bytes'/grow_bytes' effective events (a bytearray, grown as needed)
     cdef unsigned char[::1] kept_view  # ... and its buffer, written in C
     cdef public int tracing          # record trace entries and state snapshots
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records

@@ -2970,6 +2970,8 @@ class Machine:
         same run without the others."""
         n: cython.int = len(data) // 2
         i: cython.int
+        b0: cython.int
+        b1: cython.int
         before: cython.long
         stop: cython.bint
         result: cython.int = -1
@@ -2984,11 +2986,13 @@ class Machine:
                 result = self.S[G_VIOL_EVENT]
                 break
             before = self.actions
+            b0 = data[2 * i]
+            b1 = data[2 * i + 1]
             self.S[G_EVENT] = i
-            stop = self.event_bytes(data[2 * i], data[2 * i + 1])
+            stop = self.event_bytes(b0, b1)
             if collect and self.actions != before:
-                kept[k] = data[2 * i]
-                kept[k + 1] = data[2 * i + 1]
+                kept[k] = b0
+                kept[k + 1] = b1
                 k += 2
             if stop:
                 result = i
@@ -3021,6 +3025,7 @@ class Machine:
         for i in range(m):
             b0 = pool[3 * i]
             if cpu >= 0 and pool[3 * i + 2] < same_cpu:
+                # fuzz.Engine._with_cpu (tests/test_fuzz.py compares grow_bytes with it)
                 moved = b0 % NOPS + NOPS * (cpu + ncpu * (b0 // NOPS // ncpu))
                 if moved <= 255:
                     b0 = moved
