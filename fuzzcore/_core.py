@@ -3054,7 +3054,7 @@ class Machine:
         per CPU of the relations the abstract-state coverage (cover) does not see.  For the
         current task: registers against its XSAVE image and logical state (FPU, PKRU, PASID),
         FPU ownership, signal frames, refcount, the top frame and body operation.  Fields, in
-        order (fuzz.CELL_FIELDS picks the coarse ones by index):
+        order:
         0 cpu, 1 fpu == logical, 2 fpu == image, 3 fpu == 0, 4 logical fpu == 0,
         5 TIF_NEED_FPU_LOAD, 6 owner == current, 7 last_cpu == cpu, 8 pkru == logical,
         9 pkru == thread.pkru, 10 pkru == image, 11 XINUSE[PKRU], 12 image's PKRU bit,
@@ -3062,7 +3062,11 @@ class Machine:
         17 pasid_activated, 18 logical pasid, 19 signal frames, 20 signal pending, 21 depth,
         22 top frame kind, 23 body operation, 24 task kind, 25 sw step, 26 in kernel FPU,
         27 softirq count, 28 PKS refcount > 0, 29 depth > 0, 30 frames > 0, 31 window open,
-        32 in hardirq or NMI.
+        32 in hardirq or NMI,
+        33 the cell: the coarse fields (0-2, 5-8, 10, 12-17, 20, 24, 26, 29-32: the relations
+        the designs break, without the frame details that make features so many) packed into
+        one int, bit i for the flag of field i and the cpu in bits 33-, the task kind in 24-25:
+        the engine's Go-Explore archive key, hashed once per CPU and execution.
         Once per execution, so it is here in the core (7 us as Python, 1 us compiled)."""
         out = []
         c: cython.int
@@ -3077,20 +3081,43 @@ class Machine:
             pasid: cython.int = self.S[C + C_PASID]
             mm: cython.int = self.S[T + T_MM]
             mmp: cython.int = self.S[MM_BASE + mm * MM_SIZE + MM_PASID] if mm >= 0 else -2
+            fpu_logical: cython.bint = fpu == self.S[T + T_L_FPU]
+            fpu_image: cython.bint = fpu == self.S[T + T_FPS_FPU]
+            need_load: cython.int = self.S[T + T_NEED_FPU_LOAD]
+            owned: cython.bint = self.S[C + C_OWNER] == t
+            last_here: cython.bint = self.S[T + T_LAST_CPU] == c
+            pkru_logical: cython.bint = pkru == self.S[T + T_L_PKRU]
+            pkru_image: cython.bint = pkru == self.S[T + T_FPS_PKRU]
+            image_pkru_bit: cython.int = self.S[T + T_FPS_PKRU_BV]
+            pasid_valid: cython.bint = pasid >= 0
+            pasid_mm: cython.bint = pasid == mmp
+            mm_pasid: cython.bint = mmp >= 0
+            image_pasid_mm: cython.bint = self.S[T + T_FPS_PASID] == mmp
+            activated: cython.int = self.S[T + T_PASID_ACT]
+            pending: cython.int = self.S[T + T_SIGPENDING]
+            kind: cython.int = self.S[T + T_KIND]
+            in_kfpu: cython.int = self.S[C + C_IN_KFPU]
+            nested: cython.bint = d > 0
+            frames: cython.bint = self.S[T + T_NSIG] > 0
+            window: cython.bint = self.S[T + T_WINDOW] > 0
+            in_irq: cython.bint = self.S[C + C_HARDIRQ] + self.S[C + C_NMI] > 0
+            low: cython.int = (
+                fpu_logical << 1 | fpu_image << 2 | (need_load != 0) << 5 | owned << 6
+                | last_here << 7 | pkru_logical << 8 | pkru_image << 10
+                | (image_pkru_bit != 0) << 12 | pasid_valid << 13 | pasid_mm << 14
+                | mm_pasid << 15 | image_pasid_mm << 16 | (activated != 0) << 17
+                | (pending != 0) << 20 | (kind & 3) << 24 | (in_kfpu != 0) << 26
+                | nested << 29 | frames << 30)
+            cell: cython.longlong = low | cython.cast(
+                cython.longlong, window | in_irq << 1 | c << 2) << 31
             out.append((
-                c, fpu == self.S[T + T_L_FPU], fpu == self.S[T + T_FPS_FPU],
-                fpu == 0, self.S[T + T_L_FPU] == 0, self.S[T + T_NEED_FPU_LOAD],
-                self.S[C + C_OWNER] == t, self.S[T + T_LAST_CPU] == c,
-                pkru == self.S[T + T_L_PKRU], pkru == self.S[T + T_THREAD_PKRU],
-                pkru == self.S[T + T_FPS_PKRU], self.S[C + C_XINUSE_PKRU],
-                self.S[T + T_FPS_PKRU_BV], pasid >= 0, pasid == mmp, mmp >= 0,
-                self.S[T + T_FPS_PASID] == mmp, self.S[T + T_PASID_ACT],
-                self.S[T + T_L_PASID], self.S[T + T_NSIG], self.S[T + T_SIGPENDING], d,
-                self.S[F + F_KIND], self.S[F + F_BODYOP], self.S[T + T_KIND],
-                self.S[C + C_SW_STEP], self.S[C + C_IN_KFPU], self.S[C + C_SOFTIRQ],
-                self.S[T + T_PKS_REF] > 0, d > 0, self.S[T + T_NSIG] > 0,
-                self.S[T + T_WINDOW] > 0,
-                self.S[C + C_HARDIRQ] + self.S[C + C_NMI] > 0))
+                c, fpu_logical, fpu_image, fpu == 0, self.S[T + T_L_FPU] == 0, need_load,
+                owned, last_here, pkru_logical, pkru == self.S[T + T_THREAD_PKRU], pkru_image,
+                self.S[C + C_XINUSE_PKRU], image_pkru_bit, pasid_valid, pasid_mm, mm_pasid,
+                image_pasid_mm, activated, self.S[T + T_L_PASID], self.S[T + T_NSIG], pending,
+                d, self.S[F + F_KIND], self.S[F + F_BODYOP], kind, self.S[C + C_SW_STEP],
+                in_kfpu, self.S[C + C_SOFTIRQ], self.S[T + T_PKS_REF] > 0, nested, frames,
+                window, in_irq, cell))
         return tuple(out)
 
     def pending_step(self, c: cython.int) -> int:

@@ -39,9 +39,11 @@ order) fall in seconds rather than minutes:
   of such relations in the final state (``Machine.value_features``) as coverage.  Features and
   coverage entries are so many that nearly every new input adds some: thousands of parents,
   most ending in common states.  Each kept input is also filed under the *cell* of each CPU
-  (the coarse part of its feature: :data:`CELL_FIELDS`), and 70% of the parents are drawn
-  through the cells, the least chosen of five: a state reached once (the next step of a
-  deep sequence) gets its share of the search at once.
+  (the coarse part of its feature, packed into an int by the core: :data:`CELL`), and 70% of
+  the parents are drawn through the cells: the least chosen of five drawn, so a state reached
+  once gets its share of the search.  One choice in five draws only among the newest cells
+  (:data:`CELL_RECENT`): the frontier, where the next step of a deep sequence was just
+  reached, gets it at once, not after thousands of older cells had their turn.
 
 The other parents are chosen by a weight fixed when they are kept: short ones and
 those that found more first.  The in-memory corpus of a variant is bounded
@@ -106,6 +108,8 @@ EXIT_INTERRUPTED = 130
 FRESH_RATE = 0.02            # share of executions that run a fresh random input
 CELL_RATE = 0.7              # share of parents chosen through the cells (the rest by weight)
 CELL_TOURNAMENT = 5          # cells drawn per choice; the least chosen of them wins
+CELL_RECENT_RATE = 0.2       # share of cell choices made among the newest cells only
+CELL_RECENT = 64             # ... that many of them
 CELL_MEMBERS = 16            # inputs kept per cell (a random one replaced beyond)
 GROW_RATE = 0.3              # share of parents grown by events that do something, not mutated
 GROW_EVENTS = 4              # at most this many events per growth
@@ -192,11 +196,12 @@ class Hit:
     seconds: float      # the engine's fuzzing time until this execution
 
 
-# The cell of a CPU: the coarse part of its value feature (``Machine.value_features``, whose
-# docstring numbers the fields), the relations the designs break (registers against image and
-# logical state, TIF_NEED_FPU_LOAD, ownership, kernel FPU, signal frames, PASID activation,
-# open windows, interrupt context) without the frame details that make features so many.
-CELL_FIELDS = (0, 1, 2, 5, 6, 7, 26, 8, 10, 12, 13, 14, 15, 16, 17, 20, 24, 29, 30, 31, 32)
+# The cell of a CPU: the coarse part of its value feature, packed into one int by the core
+# (field CELL of ``Machine.value_features``, whose docstring names the fields it packs): the
+# relations the designs break (registers against image and logical state, TIF_NEED_FPU_LOAD,
+# ownership, kernel FPU, signal frames, PASID activation, open windows, interrupt context)
+# without the frame details that make features so many.
+CELL = 33
 
 
 class Engine:
@@ -236,9 +241,9 @@ class Engine:
         self.on_drop = on_drop
         self._r = self.rng.random
         self.features: set[int] = set()
-        self._cell_of = operator.itemgetter(*CELL_FIELDS)
-        self.cells: dict[tuple, list[bytes]] = {}   # cell -> inputs that end in it
-        self.cell_keys: list[tuple] = []            # the cells in order of discovery
+        self._cell_of = operator.itemgetter(CELL)
+        self.cells: dict[int, list[bytes]] = {}     # cell -> inputs that end in it
+        self.cell_keys: list[int] = []              # the cells in order of discovery
         self.cell_chosen: list[int] = []            # how often each was chosen
         self._grow_by = 0                           # the next execution grows its input
         self.last_input = b""                       # what the last execution ran
@@ -421,19 +426,20 @@ class Engine:
         return data[:2 * self.max_events]
 
     def _pick(self) -> bytes:
-        """A corpus entry: mostly through the cells (the least chosen of a few drawn,
-        then one of its inputs), else by the weights given when it was added.  Inputs are
-        many and most end in common states; cells are few, so a state reached once, the
-        next step of a deep sequence, gets its share at once."""
+        """A corpus entry: mostly through the cells (the least chosen of a few drawn, at
+        times only among the newest, then one of its inputs), else by the weights given when
+        it was added.  Inputs are many and most end in common states; cells are few, so a
+        state reached once, the next step of a deep sequence, gets its share at once."""
         r = self._r          # int(r() * n): _below, inlined on this hot path
         keys = self.cell_keys
         if keys and r() < CELL_RATE:
             chosen = self.cell_chosen
-            n = len(keys)
-            best = int(r() * n)
+            last = len(keys) - 1
+            span = min(CELL_RECENT, last + 1) if r() < CELL_RECENT_RATE else last + 1
+            best = last - int(r() * span)
             fewest = chosen[best]
             for _ in range(CELL_TOURNAMENT - 1):
-                j = int(r() * n)
+                j = last - int(r() * span)
                 if chosen[j] < fewest:
                     best, fewest = j, chosen[j]
             chosen[best] = fewest + 1

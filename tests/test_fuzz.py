@@ -333,6 +333,25 @@ def test_kept_inputs_hold_only_events_that_did_something_and_cells_hold_their_st
     assert sum(engine.cell_chosen) > 0
 
 
+def test_a_share_of_cell_choices_goes_to_the_newest_cells(monkeypatch) -> None:
+    """The frontier: with CELL_RECENT_RATE at 1 every cell choice is among the newest
+    CELL_RECENT cells; at 0 the choices spread over all of them."""
+    from fuzzcore.config import get_config
+
+    engine = fz.Engine(Variant.parse("fpu=sigfail_noreset"), get_config("small"), "intel", seed=3)
+    engine.fuzz(4000)
+    n = len(engine.cell_keys)
+    assert n > 2 * fz.CELL_RECENT
+    monkeypatch.setattr(fz, "CELL_RATE", 1.0)
+    for rate, chosen_old in ((1.0, False), (0.0, True)):
+        monkeypatch.setattr(fz, "CELL_RECENT_RATE", rate)
+        before = list(engine.cell_chosen)
+        for _ in range(500):
+            engine._pick()
+        moved = [j for j in range(n) if engine.cell_chosen[j] != before[j]]
+        assert moved and any(j < n - fz.CELL_RECENT for j in moved) == chosen_old
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_grow_bytes_runs_the_candidates_that_do_something(mode: str) -> None:
     """Machine.grow_bytes (the engine's growth, in the core) is the same as running its
@@ -391,7 +410,7 @@ def test_value_features_read_the_fields_their_docstring_names(mode: str) -> None
     m.reset()
     before = m.value_features()
     assert [f[0] for f in before] == list(range(cfg.ncpu))
-    assert {len(f) for f in before} == {33}
+    assert {len(f) for f in before} == {34}
     assert all(f[1] and f[6] for f in before)   # registers hold the logical state, owned
     C = L.CPU_BASE + 1 * L.CPU_SIZE
     T = L.TASK_BASE + m.S[C + L.C_CURR] * L.TASK_SIZE
@@ -400,8 +419,11 @@ def test_value_features_read_the_fields_their_docstring_names(mode: str) -> None
     after = m.value_features()
     assert after[0] == before[0]
     # fields 1-3: registers == logical, == image, == 0 (all 0 at first); 5: TIF_NEED_FPU_LOAD
-    assert [i for i in range(33) if after[1][i] != before[1][i]] == [1, 2, 3, 5]
+    # and 33, the cell: bits 1, 2 and 5 are the flags of fields 1, 2 and 5 (3 is not coarse)
+    assert [i for i in range(34) if after[1][i] != before[1][i]] == [1, 2, 3, 5, 33]
     assert after[1][5] == 1 and not after[1][1]
+    assert after[1][33] ^ before[1][33] == 1 << 1 | 1 << 2 | 1 << 5
+    assert before[1][33] >> 33 == 1 and before[0][33] >> 33 == 0     # the cpu
 
 
 def test_corpus_writer_batches_and_skips_inputs_pruned_before_the_flush(tmp_path: Path) -> None:
