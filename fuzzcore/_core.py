@@ -3065,8 +3065,9 @@ class Machine:
         32 in hardirq or NMI,
         33 the cell: the coarse fields (0-2, 5-8, 10, 12-17, 20, 24, 26, 29-32: the relations
         the designs break, without the frame details that make features so many) packed into
-        one int, bit i for the flag of field i and the cpu in bits 33-, the task kind in 24-25:
-        the engine's Go-Explore archive key, hashed once per CPU and execution.
+        one int, bit i for the flag of field i, the task kind in bits 24-25 and the cpu from
+        bit 33: the engine's Go-Explore archive key, an int because the engine hashes it for
+        every input it keeps.
         Once per execution, so it is here in the core (7 us as Python, 1 us compiled)."""
         out = []
         c: cython.int
