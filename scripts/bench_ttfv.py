@@ -8,7 +8,8 @@ pass.  Reported: how many trials found it, the median time and executions to tha
 violation (a trial that did not find it counts as longer than any that did; the median is
 "> cap" when fewer than half found it), the mean executions per second, and for the findings
 the minimizer (``fuzzcore.minimize.minimize``): the median time per minimization and the
-median minimized length.  Time is the engine's own: mutation, execution and coverage, not
+median minimized length; after the table, each design's executions per seed (the spread a
+median of a few seeds hides).  Time is the engine's own: mutation, execution and coverage, not
 the minimizer.  A ``clean`` design is run with ``--clean-cap`` and expected to find nothing.
 
     python scripts/bench_ttfv.py                      # every design, 5 trials, cap 120 s
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
           "| exec/s | minimized length (median) | minimizer time (median) | also found |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     all_minimize: list[float] = []
+    per_seed: list[str] = []     # executions per trial: the spread a median hides
     tasks = [(str(v), seed, args.clean_cap if expect_of(v) == CLEAN else args.cap, args.config,
               args.cpu_vendor) for v in variants for seed in range(1, args.trials + 1)]
     if args.jobs > 1:
@@ -132,11 +134,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             ttfv = median_or_cap([t["seconds"] for t in hits], n, "{:.2f} s")
             execs = median_or_cap([t["execs"] for t in hits], n, "{:,.0f}")
+            per_seed.append(f"- `{v}`: " + ", ".join(
+                f"{seed}: " + (f"{t['execs']:,}" if t["found"] else "-")
+                for seed, t in enumerate(trials, 1)))
         print(f"| `{v}` | {expect} | {found} | {ttfv} | {execs} "
               f"| {rate:,.0f} | {length} | {mtime} | {', '.join(others) or '-'} |", flush=True)
     if pool is not None:
         pool.close()
         pool.join()
+    if per_seed:
+        print("\nexecutions to the first violation, per seed (-: not found within the cap):")
+        print("\n".join(per_seed))
     if all_minimize:
         print(f"\nminimizer: {len(all_minimize)} findings, median "
               f"{statistics.median(all_minimize) * 1000:.0f} ms, max "
