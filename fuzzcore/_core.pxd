@@ -355,6 +355,7 @@ cdef enum:
     COV_OFF = 0
     COV_BITMAP = 1
     COV_RUN_ONLY = 2
+    VF_CELL = 33
     ARG_NONE = 0
     ARG_INT = 1
     ARG_TASK = 2

@@ -340,6 +340,7 @@ if not cython.compiled:
     COV_OFF = 0            # cov_on: no model coverage
     COV_BITMAP = 1         # the bitmap cov (across runs, cov_new) and cov_run when set
     COV_RUN_ONLY = 2       # cov_run only: a fuzz engine that reads the run's own counters
+    VF_CELL = 33           # value_features: the field holding the CPU's cell (fuzz.py's key)
 
     # The binary decoding of fuzz engines (program.py, Program.from_bytes), done here for speed:
     # argument kinds of the decoder table set by set_decoder().
@@ -3063,7 +3064,7 @@ class Machine:
         22 top frame kind, 23 body operation, 24 task kind, 25 sw step, 26 in kernel FPU,
         27 softirq count, 28 PKS refcount > 0, 29 depth > 0, 30 frames > 0, 31 window open,
         32 in hardirq or NMI,
-        33 the cell: the coarse fields (0-2, 5-8, 10, 12-17, 20, 24, 26, 29-32: the relations
+        33 (VF_CELL) the cell: the coarse fields (0-2, 5-8, 10, 12-17, 20, 24, 26, 29-32: the relations
         the designs break, without the frame details that make features so many) packed into
         one int, bit i for the flag of field i, the task kind in bits 24-25 and the cpu from
         bit 33: the engine's Go-Explore archive key, an int because the engine hashes it for

@@ -197,11 +197,11 @@ class Hit:
 
 
 # The cell of a CPU: the coarse part of its value feature, packed into one int by the core
-# (field CELL of ``Machine.value_features``, whose docstring names the fields it packs): the
+# (field VF_CELL of ``Machine.value_features``, whose docstring names the fields it packs): the
 # relations the designs break (registers against image and logical state, TIF_NEED_FPU_LOAD,
 # ownership, kernel FPU, signal frames, PASID activation, open windows, interrupt context)
 # without the frame details that make features so many.
-CELL = 33
+CELL = _L.VF_CELL
 
 
 class Engine:
