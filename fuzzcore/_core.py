@@ -3003,15 +3003,15 @@ class Machine:
         return result
 
     def grow_bytes(self, pool: bytes, k: cython.int, base: cython.int, cpu: cython.int,
-                   same_cpu: cython.int, effective: bytearray) -> cython.int:
+                   same_cpu: cython.int, ret_draw: cython.int, effective: bytearray) -> cython.int:
         """The fuzz engine's growth step (fuzz.Engine._grow), here so that no Python runs per
-        candidate: from the current state, the candidates of ``pool`` (three bytes each: b0
-        and b1 as run_bytes reads them, then a draw: below ``same_cpu`` the event is moved to
-        ``cpu`` when that still fits a byte) run in turn until ``k`` of them did something,
-        or one violates.  Those are appended to ``effective`` (the others changed nothing);
+        candidate: from the current state, the candidates of ``pool`` (four bytes each: b0
+        and b1 as run_bytes reads them, then two draws: below ``ret_draw`` the event becomes
+        ``ret`` (b0's quotient kept), below ``same_cpu`` it is moved to ``cpu`` when that
+        still fits a byte) run in turn until ``k`` of them did something, or one violates.  Those are appended to ``effective`` (the others changed nothing);
         they are events base, base + 1, ... of the input.  Returns the violating event's
         index, or -1."""
-        m: cython.int = len(pool) // 3
+        m: cython.int = len(pool) // 4
         ncpu: cython.int = self.S[G_NCPU]
         i: cython.int
         b0: cython.int
@@ -3024,18 +3024,20 @@ class Machine:
         kept: cython.uchar[::1] = self.kept_view
         self.clean_cpu = -1
         for i in range(m):
-            b0 = pool[3 * i]
-            if cpu >= 0 and pool[3 * i + 2] < same_cpu:
+            b0 = pool[4 * i]
+            if pool[4 * i + 3] < ret_draw:
+                b0 = OP_RET + NOPS * (b0 // NOPS)
+            if cpu >= 0 and pool[4 * i + 2] < same_cpu:
                 # fuzz.Engine._with_cpu (tests/test_fuzz.py compares grow_bytes with it)
                 moved = b0 % NOPS + NOPS * (cpu + ncpu * (b0 // NOPS // ncpu))
                 if moved <= 255:
                     b0 = moved
             before = self.actions
             self.S[G_EVENT] = base + grown
-            stop = self.event_bytes(b0, pool[3 * i + 1])
+            stop = self.event_bytes(b0, pool[4 * i + 1])
             if self.actions != before:
                 kept[2 * grown] = b0
-                kept[2 * grown + 1] = pool[3 * i + 1]
+                kept[2 * grown + 1] = pool[4 * i + 1]
                 grown += 1
                 if stop:
                     result = base + grown - 1

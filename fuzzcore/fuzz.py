@@ -19,11 +19,11 @@ violation -> minimize -> findings (text programs) -> corpus / export::
 The engine works on the fuzz engines' binary form (``Program.from_bytes``: two bytes per
 event, b0 = opcode + NEVENTS * (cpu + ncpu * extra), b1 = the argument), so no Python object is
 made per event.  Mutations respect event boundaries: insert a random event, append events,
-insert a run of ``step`` on one CPU, delete, duplicate, swap neighbours, a new argument from
+insert a run of ``step`` on one CPU, insert a nest (an interrupt, a short body, ``ret``), delete, duplicate, swap neighbours, a new argument from
 the event's own range (sigreturn's 256/257 included), another event on the same CPU, another
 CPU, splice with another input, truncate; 2% of executions run a fresh random input.
 
-Three things make the deep designs (those that break only after a dozen events in the right
+Four things make the deep designs (those that break only after a dozen events in the right
 order) fall in seconds rather than minutes:
 
 * **Kept inputs hold only events that did something.**  Three random events in four are
@@ -33,6 +33,10 @@ order) fall in seconds rather than minutes:
 * **Growth from the final state.**  30% of parents are not mutated but grown: run, then up
   to four random events appended that do something (a skipped one is drawn again), 40% of
   them on the CPU that acted last.
+* **Interrupts that return.**  The designs break where a handler runs between two micro-steps
+  of what it interrupted, and show it when that code resumes.  One mutation inserts a whole
+  nest (an injected event, up to two events, ``ret``), and 15% of growth candidates are
+  ``ret`` (skipped by its guard unless the CPU is inside an interrupt, a fault or a syscall).
 * **Cells (Go-Explore).**  The core's coverage does not see values, only where the machine
   is; many designs break on a value relation (registers against the task's image or logical
   state, the PASID MSR against the mm's PASID).  So the engine also counts, per CPU, a tuple
@@ -83,7 +87,7 @@ from . import layout
 from .config import CONFIGS, DEFAULT_CONFIG, DEFAULT_VENDOR, VENDORS, Config, get_config
 from .corpus import CorpusError, atomic_write
 from .corpus import save as save_program
-from .events import EVENTS, INT, NEVENTS, NONE, OPT_TASK
+from .events import BY_NAME, EVENTS, INT, NEVENTS, NONE, OPT_TASK
 from .program import Program, ProgramError
 from .runner import new_machine, read_violation, resolve_variant
 from .variants import CLEAN, JUDGE, ORACLES, Variant, VariantError, non_reference_designs
@@ -115,6 +119,11 @@ GROW_RATE = 0.3              # share of parents grown by events that do somethin
 GROW_EVENTS = 4              # at most this many events per growth
 GROW_SAME_CPU = 0.4          # share of grown events put on the CPU of the input's last event
 GROW_SAME_CPU_DRAW = round(GROW_SAME_CPU * 256)   # ... as a threshold for a random byte
+GROW_RET = 0.15              # share of growth candidates made `ret` (skipped unless nested)
+GROW_RET_DRAW = round(GROW_RET * 256)
+NEST_IRQ = 0.5               # share of nests (_insert_nest) opened by irq; the rest by any
+                             # injected event (nmi, mce, db, bp, the kernel faults)
+NEST_BODY = 2                # at most this many events between the nest's entry and its ret
 MAX_FILE_BYTES = 1 << 20     # longer corpus files are truncated to the engine's maximum
 
 
@@ -203,6 +212,10 @@ class Hit:
 # without the frame details that make features so many.
 CELL = _L.VF_CELL
 
+OP_IRQ = BY_NAME["irq"].opcode
+OP_RET = BY_NAME["ret"].opcode
+INJECTED_OPS = tuple(e.opcode for e in EVENTS if e.injected)   # they can open a nest
+
 
 class Engine:
     """A coverage-guided fuzzer for one variant: one machine (with its model-coverage map),
@@ -257,7 +270,7 @@ class Engine:
         self._ncpu = ncpu
         self._mutators = (
             (self._insert_event, 6), (self._append, self.append_weight),
-            (self._insert_steps, 6), (self._delete, 5),
+            (self._insert_steps, 6), (self._insert_nest, 4), (self._delete, 5),
             (self._duplicate, 3), (self._swap, 3), (self._change_arg, 5),
             (self._change_opcode, 5), (self._change_cpu, 4), (self._splice, 3),
             (self._truncate, 2))
@@ -336,12 +349,14 @@ class Engine:
         """From the final state of ``data`` (where the machine is), up to ``k`` random events
         that do something: a skipped one is dropped and another drawn (four candidates per
         event at most).  Often on the CPU that acted last: its pending steps and its body go
-        on there.  The core runs the candidates (``Machine.grow_bytes``).
+        on there.  Often ``ret``: an input that ends inside an interrupt must return for the
+        code it interrupted to resume, and the designs break when it does.  The core runs
+        the candidates (``Machine.grow_bytes``).
         Returns the grown input and the violating event or -1."""
         cpu = self._cpu_of(data[-2]) if data else -1
         before = len(effective)
-        stop = self.m.grow_bytes(self.rng.randbytes(12 * k), k, len(data) // 2, cpu,
-                                 GROW_SAME_CPU_DRAW, effective)
+        stop = self.m.grow_bytes(self.rng.randbytes(16 * k), k, len(data) // 2, cpu,
+                                 GROW_SAME_CPU_DRAW, GROW_RET_DRAW, effective)
         return data + effective[before:], stop
 
     def _add_to_cells(self, data: bytes) -> None:
@@ -487,6 +502,27 @@ class Engine:
             cpu = self._below(self._ncpu)
         k = 1 + min(int(-math.log(1.0 - r()) / 0.35), 15)
         return data[:p] + self._steps[cpu] * k + data[p:]
+
+    def _insert_nest(self, data: bytes) -> bytes:
+        """An interrupt with a body at an event boundary, on the CPU of the event before
+        (mostly): an injected event (irq half the time), up to :data:`NEST_BODY` random
+        events, ``ret``.  Entry code breaks where a handler runs between two micro-steps of
+        what it interrupted and that code then resumes: three to four events in one place,
+        which single-event mutations rarely assemble."""
+        r = self._r
+        p = 2 * self._below(len(data) // 2 + 1)
+        if p and r() < 0.75:
+            cpu = self._cpu_of(data[p - 2])
+        else:
+            cpu = self._below(self._ncpu)
+        head = OP_IRQ if r() < NEST_IRQ else INJECTED_OPS[self._below(len(INJECTED_OPS))]
+        at = NEVENTS * cpu
+        rb = self.rng.randbytes(1 + 2 * NEST_BODY)
+        nest = bytearray((head + at, rb[0]))
+        for j in range(1, 1 + 2 * self._below(NEST_BODY + 1), 2):
+            nest += bytes((rb[j] % NEVENTS + at, rb[j + 1]))
+        nest += bytes((OP_RET + at, 0))
+        return data[:p] + nest + data[p:]
 
     def _delete(self, data: bytes) -> bytes:
         n = len(data) // 2

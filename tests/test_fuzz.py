@@ -26,6 +26,7 @@ from fuzzcore.cli import main
 from fuzzcore.program import Program
 from fuzzcore.runner import decoder_table, run
 from fuzzcore.config import get_config
+from fuzzcore.events import EVENTS, NEVENTS
 from fuzzcore.variants import Variant
 
 QUICK = ["pks=byvalue", "ct=hard_old", "ct=norecursion", "pks=idtentry_only"]
@@ -352,11 +353,37 @@ def test_a_share_of_cell_choices_goes_to_the_newest_cells(monkeypatch) -> None:
         assert moved and any(j < n - fz.CELL_RECENT for j in moved) == chosen_old
 
 
+def test_a_nest_is_an_injected_event_a_short_body_and_ret_on_one_cpu() -> None:
+    """_insert_nest puts, at an event boundary of the input, an injected event (irq about
+    half the time), up to NEST_BODY events and ``ret``, all on one CPU (that of the event
+    before, mostly); the input's own events are kept around it."""
+    cfg = get_config("small")
+    engine = fz.Engine(Variant.parse("reference"), cfg, "intel", seed=5)
+    data = bytes(range(40, 60))
+    heads, bodies, same_cpu = [], set(), 0
+    for _ in range(2000):
+        out = engine._insert_nest(data)
+        extra = len(out) - len(data)
+        p = next(i for i in range(0, len(data) + 1, 2) if out[:i] == data[:i]
+                 and out[i + extra:] == data[i:])
+        nest = out[p:p + extra]
+        events = [(b0 % NEVENTS, engine._cpu_of(b0)) for b0 in nest[::2]]
+        assert EVENTS[events[0][0]].injected and events[-1][0] == fz.OP_RET
+        assert len({c for _, c in events}) == 1 and nest[1::2][-1] == 0
+        heads.append(events[0][0])
+        bodies.add(len(events) - 2)
+        same_cpu += p > 0 and events[0][1] == engine._cpu_of(data[p - 2])
+    assert bodies == set(range(fz.NEST_BODY + 1))
+    assert 0.4 < heads.count(fz.OP_IRQ) / len(heads) < 0.7
+    assert set(heads) == set(fz.INJECTED_OPS)
+    assert same_cpu > 1200
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_grow_bytes_runs_the_candidates_that_do_something(mode: str) -> None:
     """Machine.grow_bytes (the engine's growth, in the core) is the same as running its
-    candidates one at a time, moved to ``cpu`` where the draw says so, keeping those that did
-    something, until k of them did or one violates."""
+    candidates one at a time, made ``ret`` and moved to ``cpu`` where the draws say so,
+    keeping those that did something, until k of them did or one violates."""
     import random
 
     cfg = get_config("small")
@@ -371,13 +398,16 @@ def test_grow_bytes_runs_the_candidates_that_do_something(mode: str) -> None:
     grown_some = 0
     for data in parents * 4:
         k, cpu, draw = 1 + rng.randrange(4), engine._cpu_of(data[-2]), rng.randrange(257)
-        pool = rng.randbytes(12 * k)
+        ret_draw = rng.choice((0, fz.GROW_RET_DRAW, 256))
+        pool = rng.randbytes(16 * k)
         m.reset()
         assert m.run_bytes(data) < 0
         expected, stop_expected = bytearray(), -1
         for i in range(4 * k):
-            b0, b1 = pool[3 * i], pool[3 * i + 1]
-            if pool[3 * i + 2] < draw and engine._with_cpu(b0, cpu) <= 255:
+            b0, b1 = pool[4 * i], pool[4 * i + 1]
+            if pool[4 * i + 3] < ret_draw:
+                b0 = fz.OP_RET + NEVENTS * (b0 // NEVENTS)
+            if pool[4 * i + 2] < draw and engine._with_cpu(b0, cpu) <= 255:
                 b0 = engine._with_cpu(b0, cpu)
             before = m.actions
             stop = m.run_bytes(bytes((b0, b1)))
@@ -392,7 +422,7 @@ def test_grow_bytes_runs_the_candidates_that_do_something(mode: str) -> None:
         m.reset()
         m.run_bytes(data)
         effective = bytearray(b"prefix")
-        stop = m.grow_bytes(pool, k, len(data) // 2, cpu, draw, effective)
+        stop = m.grow_bytes(pool, k, len(data) // 2, cpu, draw, ret_draw, effective)
         assert (bytes(effective[6:]), stop) == (bytes(expected), stop_expected)
         now = list(m.S)
         state[g_event] = now[g_event] = 0      # the event index: per run_bytes call above
