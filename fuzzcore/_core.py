@@ -3008,8 +3008,9 @@ class Machine:
         candidate: from the current state, the candidates of ``pool`` (four bytes each: b0
         and b1 as run_bytes reads them, then two draws: below ``ret_draw`` the event becomes
         ``ret`` (b0's quotient kept), below ``same_cpu`` it is moved to ``cpu`` when that
-        still fits a byte) run in turn until ``k`` of them did something, or one violates.  Those are appended to ``effective`` (the others changed nothing);
-        they are events base, base + 1, ... of the input.  Returns the violating event's
+        still fits a byte) run in turn until ``k`` of them did something, or one violates.
+        Those are appended to ``effective`` (the others changed nothing); they are events
+        base, base + 1, ... of the input.  Returns the violating event's
         index, or -1."""
         m: cython.int = len(pool) // 4
         ncpu: cython.int = self.S[G_NCPU]

@@ -19,9 +19,10 @@ violation -> minimize -> findings (text programs) -> corpus / export::
 The engine works on the fuzz engines' binary form (``Program.from_bytes``: two bytes per
 event, b0 = opcode + NEVENTS * (cpu + ncpu * extra), b1 = the argument), so no Python object is
 made per event.  Mutations respect event boundaries: insert a random event, append events,
-insert a run of ``step`` on one CPU, insert a nest (an interrupt, a short body, ``ret``), delete, duplicate, swap neighbours, a new argument from
-the event's own range (sigreturn's 256/257 included), another event on the same CPU, another
-CPU, splice with another input, truncate; 2% of executions run a fresh random input.
+insert a run of ``step`` on one CPU, insert a nest (an interrupt, a short body, ``ret``),
+delete, duplicate, swap neighbours, a new argument from the event's own range (sigreturn's
+256/257 included), another event on the same CPU, another CPU, splice with another input,
+truncate; 2% of executions run a fresh random input.
 
 Four things make the deep designs (those that break only after a dozen events in the right
 order) fall in seconds rather than minutes:
