@@ -493,15 +493,18 @@ class Engine:
         see, so inputs grow from where they stop."""
         return data + self.rng.randbytes(2 + 2 * self._below(3))
 
+    def _insertion_point(self, data: bytes) -> tuple[int, int]:
+        """An event boundary of ``data`` and a CPU for what goes there: the CPU of the event
+        before, mostly (its pending steps and body go on there)."""
+        p = 2 * self._below(len(data) // 2 + 1)
+        if p and self._r() < 0.75:
+            return p, self._cpu_of(data[p - 2])
+        return p, self._below(self._ncpu)
+
     def _insert_steps(self, data: bytes) -> bytes:
         """A run of ``step`` (opcode 0) on one CPU: the CPU of the event before, mostly."""
-        r = self._r
-        p = 2 * self._below(len(data) // 2 + 1)
-        if p and r() < 0.75:
-            cpu = self._cpu_of(data[p - 2])
-        else:
-            cpu = self._below(self._ncpu)
-        k = 1 + min(int(-math.log(1.0 - r()) / 0.35), 15)
+        p, cpu = self._insertion_point(data)
+        k = 1 + min(int(-math.log(1.0 - self._r()) / 0.35), 15)
         return data[:p] + self._steps[cpu] * k + data[p:]
 
     def _insert_nest(self, data: bytes) -> bytes:
@@ -510,13 +513,8 @@ class Engine:
         events, ``ret``.  Entry code breaks where a handler runs between two micro-steps of
         what it interrupted and that code then resumes: three to four events in one place,
         which single-event mutations rarely assemble."""
-        r = self._r
-        p = 2 * self._below(len(data) // 2 + 1)
-        if p and r() < 0.75:
-            cpu = self._cpu_of(data[p - 2])
-        else:
-            cpu = self._below(self._ncpu)
-        head = OP_IRQ if r() < NEST_IRQ else INJECTED_OPS[self._below(len(INJECTED_OPS))]
+        p, cpu = self._insertion_point(data)
+        head = OP_IRQ if self._r() < NEST_IRQ else INJECTED_OPS[self._below(len(INJECTED_OPS))]
         at = NEVENTS * cpu
         rb = self.rng.randbytes(1 + 2 * NEST_BODY)
         nest = bytearray((head + at, rb[0]))
