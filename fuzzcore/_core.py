@@ -3026,7 +3026,7 @@ class Machine:
         self.clean_cpu = -1
         for i in range(m):
             b0 = pool[4 * i]
-            if pool[4 * i + 3] < ret_draw:
+            if pool[4 * i + 3] < ret_draw:       # fuzz.GROW_RET: let the interrupted resume
                 b0 = OP_RET + NOPS * (b0 // NOPS)
             if cpu >= 0 and pool[4 * i + 2] < same_cpu:
                 # fuzz.Engine._with_cpu (tests/test_fuzz.py compares grow_bytes with it)
@@ -3067,11 +3067,11 @@ class Machine:
         22 top frame kind, 23 body operation, 24 task kind, 25 sw step, 26 in kernel FPU,
         27 softirq count, 28 PKS refcount > 0, 29 depth > 0, 30 frames > 0, 31 window open,
         32 in hardirq or NMI,
-        33 (VF_CELL) the cell: the coarse fields (0-2, 5-8, 10, 12-17, 20, 24, 26, 29-32: the relations
-        the designs break, without the frame details that make features so many) packed into
-        one int, bit i for the flag of field i, the task kind in bits 24-25 and the cpu from
-        bit 33: the engine's Go-Explore archive key, an int because the engine hashes it for
-        every input it keeps.
+        33 (VF_CELL) the cell: the coarse fields (0-2, 5-8, 10, 12-17, 20, 24, 26, 29-32:
+        the relations the designs break, without the frame details that make features so
+        many) packed into one int, bit i for the flag of field i, the task kind in bits
+        24-25 and the cpu from bit 33: the engine's Go-Explore archive key, an int because
+        the engine hashes it for every input it keeps.
         Once per execution, so it is here in the core (7 us as Python, 1 us compiled)."""
         out = []
         c: cython.int

@@ -337,8 +337,6 @@ def test_kept_inputs_hold_only_events_that_did_something_and_cells_hold_their_st
 def test_a_share_of_cell_choices_goes_to_the_newest_cells(monkeypatch) -> None:
     """The frontier: with CELL_RECENT_RATE at 1 every cell choice is among the newest
     CELL_RECENT cells; at 0 the choices spread over all of them."""
-    from fuzzcore.config import get_config
-
     engine = fz.Engine(Variant.parse("fpu=sigfail_noreset"), get_config("small"), "intel", seed=3)
     engine.fuzz(4000)
     n = len(engine.cell_keys)
