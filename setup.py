@@ -13,8 +13,18 @@ that compile fails, one line says so and the normal build is unaffected.
 The instrumented build leaves out ``trace-cmp`` (``-fno-sanitize-coverage=trace-cmp``): a
 callback into libFuzzer on every comparison made the core four to five times slower, and its
 comparisons are between model state values, not input bytes, so libFuzzer's compare-guided
-mutations gain little.  ``FUZZCORE_SANCOV_FLAGS`` replaces the coverage flags (e.g.
-``-fsanitize=fuzzer-no-link`` alone to keep trace-cmp).
+mutations gain little.
+
+Nor does it instrument everything: only the model, Machine's C methods (Cython's cdef methods),
+and ``run_bytes``, the decoder the harnesses call (``INSTRUMENTED_DEF``), less the model-coverage
+hooks (``NOT_INSTRUMENTED``), through sanitizer-coverage allow- and ignorelists.  Cython's
+runtime (memoryviews, module set-up, the Python wrappers of every other method) was 9,000 of
+11,000 counters that no harness run reaches, yet libFuzzer clears and scans every counter after
+every execution; the hooks' branches follow the state the model-coverage hash already reports,
+with hit counts that grow with the run, so they only gave libFuzzer about 16 more features per
+execution to track.  Together about a tenth of an Atheris execution (BENCHMARKS.md).
+``FUZZCORE_SANCOV_FLAGS`` replaces the coverage flags (e.g. ``-fsanitize=fuzzer-no-link``
+alone to keep trace-cmp and instrument everything).
 """
 import os
 import shutil
@@ -35,6 +45,11 @@ DIRECTIVES = {
 INSTRUMENTED = "fuzzcore._instrumented._core"  # its file; the module inside stays fuzzcore._core
 SANCOV = (os.environ.get("FUZZCORE_SANCOV_FLAGS")
           or "-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp").split()
+# What the instrumented build instruments (Cython's C names: cdef methods are
+# __pyx_f_<module>_7Machine_<name>, def methods __pyx_pw_/__pyx_pf_<module>_7Machine_<n><name>).
+CDEF_METHOD = "__pyx_f_8fuzzcore_5_core_7Machine_"
+INSTRUMENTED_DEF = ("run_bytes",)          # def methods the harnesses call per execution
+NOT_INSTRUMENTED = ("cover", "observe")    # cdef methods: the model-coverage hash and its hook
 GCC_ONLY = ("-flto", "-ffat-lto-objects", "-fno-semantic-interposition")
 
 OPTIMIZE = ["-O3", "-fno-wrapv", "-Wno-unused-function"]   # both builds (see _core.py)
@@ -89,10 +104,31 @@ class BuildExt(build_ext):
         cc.compiler_so = clang_argv(cc.compiler_so)
         cc.linker_so = clang_argv(cc.linker_so)
         self.build_temp = os.path.join(self.build_temp, "instrumented")
+        args = ext.extra_compile_args
+        if "FUZZCORE_SANCOV_FLAGS" not in os.environ:
+            ext.extra_compile_args = args + self.coverage_lists()
         try:
             return super().build_extension(ext)
         finally:
             cc.compiler_so, cc.linker_so, self.build_temp = saved
+            ext.extra_compile_args = args
+
+    def coverage_lists(self) -> list[str]:
+        """Write the sanitizer-coverage allowlist and ignorelist; the flags that use them."""
+        os.makedirs(self.build_temp, exist_ok=True)
+        lists = {
+            "allowlist": ["src:*", f"fun:{CDEF_METHOD}*"] + [
+                f"fun:__pyx_{w}_8fuzzcore_5_core_7Machine_*{name}"
+                for name in INSTRUMENTED_DEF for w in ("pw", "pf")],
+            "ignorelist": [f"fun:{CDEF_METHOD}{name}" for name in NOT_INSTRUMENTED],
+        }
+        flags = []
+        for kind, lines in lists.items():
+            path = os.path.abspath(os.path.join(self.build_temp, f"sancov-{kind}.txt"))
+            with open(path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            flags.append(f"-fsanitize-coverage-{kind}={path}")
+        return flags
 
     def copy_extensions_to_source(self):
         build_py = self.get_finalized_command("build_py")
