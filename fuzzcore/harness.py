@@ -52,6 +52,14 @@ MODE_ENV = "FUZZCORE_HARNESS_MODE"          # "differential": compiled vs interp
 MODEL_COVERAGE_ENV = "FUZZCORE_MODEL_COVERAGE"   # novelty | exact | 0 (default: see above)
 MODEL_MODES = ("novelty", "exact", "0")
 
+# libFuzzer flags every harness starts with; a flag of the same name in argv wins.
+# -entropic=0: most of the model's ~4,700 features are seen in a few runs in a hundred, and the
+# entropic schedule's bookkeeping for such features (a scan of its rare-feature list, an update
+# of the input's frequencies, per feature per run) made libFuzzer's own share of a run about
+# 1.5 times longer.  Without it the harness runs 15-45% faster, and over 6 designs x 10 seeds
+# it found every design as soon or sooner in wall time (BENCHMARKS.md, "Atheris harnesses").
+LIBFUZZER_DEFAULTS = ("-entropic=0",)
+
 # Harness name -> the subsystems it fuzzes.
 GROUPS: Mapping[str, tuple[str, ...]] = {
     "all": SUBSYSTEMS,
@@ -410,6 +418,14 @@ class Harness:
 
 
 MODEL_ERROR_SLOT = runner.core_index("G_VIOL")   # NORACLES + 1 there: the model broke
+
+
+def libfuzzer_argv(argv: list[str]) -> list[str]:
+    """``argv`` for ``atheris.Setup``: the program, then each of :data:`LIBFUZZER_DEFAULTS`
+    that ``argv`` does not set itself, then ``argv``'s own arguments."""
+    named = {arg.partition("=")[0] for arg in argv[1:] if arg.startswith("-")}
+    return [argv[0], *(flag for flag in LIBFUZZER_DEFAULTS
+                       if flag.partition("=")[0] not in named), *argv[1:]]
 
 
 def harness_or_exit(group: str, found_by: str = "") -> Harness:

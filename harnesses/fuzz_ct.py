@@ -14,7 +14,7 @@ import sys
 
 import atheris
 
-from fuzzcore.harness import harness_or_exit
+from fuzzcore.harness import harness_or_exit, libfuzzer_argv
 
 HARNESS = harness_or_exit("ct", found_by="atheris harnesses/fuzz_ct.py")
 RUN = HARNESS.run
@@ -27,5 +27,5 @@ def TestOneInput(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Setup(libfuzzer_argv(sys.argv), TestOneInput)
     atheris.Fuzz()

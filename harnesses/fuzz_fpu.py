@@ -15,7 +15,7 @@ import sys
 
 import atheris
 
-from fuzzcore.harness import harness_or_exit
+from fuzzcore.harness import harness_or_exit, libfuzzer_argv
 
 HARNESS = harness_or_exit("fpu", found_by="atheris harnesses/fuzz_fpu.py")
 RUN = HARNESS.run
@@ -28,5 +28,5 @@ def TestOneInput(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Setup(libfuzzer_argv(sys.argv), TestOneInput)
     atheris.Fuzz()

@@ -17,7 +17,7 @@ import atheris
 
 os.environ.setdefault("FUZZCORE_VARIANT", "reference")
 
-from fuzzcore.harness import FoundViolation, harness_or_exit  # noqa: E402
+from fuzzcore.harness import FoundViolation, harness_or_exit, libfuzzer_argv  # noqa: E402
 
 N_BYTES = int(os.environ.get("FUZZCORE_BENCH_BYTES", "128"))
 HARNESS = harness_or_exit("all", found_by="scripts/bench_atheris.py")
@@ -63,5 +63,5 @@ def TestOneInput(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Setup(libfuzzer_argv(sys.argv), TestOneInput)
     atheris.Fuzz()

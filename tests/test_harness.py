@@ -68,8 +68,19 @@ def test_harness_file_has_the_atheris_shape(name: str) -> None:
     assert isinstance(first, ast.If) and isinstance(first.body[0], ast.Return)
     main = [n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
     calls = {ast.unparse(c.func) for c in ast.walk(main[0]) if isinstance(c, ast.Call)}
-    assert {"atheris.Setup", "atheris.Fuzz"} <= calls
+    assert {"atheris.Setup", "atheris.Fuzz", "libfuzzer_argv"} <= calls
     assert f'harness_or_exit("{HARNESSES[name]}"' in text
+
+
+def test_libfuzzer_defaults_come_first_and_a_flag_in_argv_wins() -> None:
+    assert harness.LIBFUZZER_DEFAULTS == ("-entropic=0",)
+    assert harness.libfuzzer_argv(["h.py", "corpus", "-runs=5"]) == [
+        "h.py", "-entropic=0", "corpus", "-runs=5"]
+    assert harness.libfuzzer_argv(["h.py", "-entropic=1", "-runs=5"]) == [
+        "h.py", "-entropic=1", "-runs=5"]
+    assert harness.libfuzzer_argv(["h.py"]) == ["h.py", "-entropic=0"]
+    # a file that merely starts like the flag is not the flag
+    assert harness.libfuzzer_argv(["h.py", "entropic=1"]) == ["h.py", "-entropic=0", "entropic=1"]
 
 
 # --- which variants ---------------------------------------------------------------------------
@@ -325,6 +336,16 @@ def test_harness_runs_a_few_hundred_inputs(name: str, tmp_path: Path) -> None:
     assert "Done 400 runs" in out.stdout
     variant = Variant.parse(CLEAN_VARIANT[name])
     assert f"fuzzcore {HARNESSES[name]} harness: 1 variant(s) [{variant}]" in out.stdout
+    assert "entropic power schedule" not in out.stdout     # LIBFUZZER_DEFAULTS reached it
+
+
+@needs_atheris
+def test_a_libfuzzer_flag_given_overrides_the_harness_default(tmp_path: Path) -> None:
+    out = launch("fuzz_pks.py", ["-runs=50", "-seed=1", "-entropic=1",
+                                 f"-artifact_prefix={tmp_path}/"],
+                 {harness.VARIANT_ENV: CLEAN_VARIANT["fuzz_pks.py"]})
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "INFO: Running with entropic power schedule" in out.stdout
 
 
 # (harness, environment, flags, seeds to try in turn).  pks and all find one from an empty
