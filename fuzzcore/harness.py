@@ -354,10 +354,13 @@ class Harness:
         model = self.model
         for k, m, variant in self._plan:
             m.reset()
-            m.cov_new = 0
-            stop = m.run_bytes(data)
-            if model is not None and m.cov_new:
-                model.report(k, m)
+            if model is None:               # exact or off: libFuzzer reads the run itself
+                stop = m.run_bytes(data)
+            else:
+                m.cov_new = 0
+                stop = m.run_bytes(data)
+                if m.cov_new:
+                    model.report(k, m)
             if stop >= 0:                   # an oracle fired (or, debugging, the model broke)
                 self.found(m, variant, data, stop)
 
