@@ -28,6 +28,9 @@ edge is hit.  ``$FUZZCORE_MODEL_COVERAGE`` chooses how it reaches libFuzzer:
   bitmap ``Machine.cov`` itself (exact, but libFuzzer clears and scans 1 MiB per execution).
 * ``0``: off.
 
+The harnesses hand ``atheris.Setup`` their command line through :func:`libfuzzer_argv`, which
+puts :data:`LIBFUZZER_DEFAULTS` (``-entropic=0``) first; the command line's own flags win.
+
 ``$FUZZCORE_HARNESS_MODE=differential`` also runs every input on the interpreted ``_core.py`` and
 raises :class:`CoreDisagreement` with both outcomes when the cores differ (the verdict, the
 violating event, or the final state); violations are then compared, not raised.
