@@ -18,8 +18,8 @@ mutations gain little.
 Nor does it instrument everything: only the model, Machine's C methods (Cython's cdef methods),
 and ``run_bytes``, the decoder the harnesses call (``INSTRUMENTED_DEF``), less the model-coverage
 hooks (``NOT_INSTRUMENTED``), through sanitizer-coverage allow- and ignorelists.  Cython's
-runtime (memoryviews, module set-up, the Python wrappers of every other method) was 9,000 of
-11,000 counters that no harness run reaches, yet libFuzzer clears and scans every counter after
+runtime (memoryviews, module set-up, the Python wrappers of every other method) was 9,500 of
+11,111 counters that no harness run reaches, yet libFuzzer clears and scans every counter after
 every execution; the hooks' branches follow the state the model-coverage hash already reports,
 with hit counts that grow with the run, so they only gave libFuzzer about 16 more features per
 execution to track.  Together about a tenth of an Atheris execution (BENCHMARKS.md).

@@ -7,7 +7,8 @@ to exactly ``$FUZZCORE_BENCH_BYTES`` bytes (default 128: 64 events), so every ex
 ``reference``, expected clean).  A violation does not stop the measurement: the first is
 printed (with its program), and the count is in the summary lines.  Every 100,000 runs it
 prints where the time went: inside the harness (core runs and Python; timed on one run in
-``SAMPLE``), of that in model-coverage reports, and the rest (Atheris and libFuzzer).  Run it through ``scripts/bench_atheris.sh``.
+``SAMPLE``), of that in model-coverage reports, and the rest (Atheris and libFuzzer).  Run it
+through ``scripts/bench_atheris.sh``.
 """
 import os
 import sys
@@ -70,6 +71,7 @@ def TestOneInput(data: bytes) -> None:
               f"(of which model-coverage reports {report * 1e6:.1f} us, {STATS['reports']:,} "
               f"reports) + Atheris/libFuzzer {(wall - inside) * 1e6:.1f} us; {STATS['found']} "
               "violating runs", file=sys.stderr, flush=True)
+
 
 if __name__ == "__main__":
     atheris.Setup(libfuzzer_argv(sys.argv), TestOneInput)
