@@ -15,14 +15,15 @@ callback into libFuzzer on every comparison made the core four to five times slo
 comparisons are between model state values, not input bytes, so libFuzzer's compare-guided
 mutations gain little.
 
-Nor does it instrument everything: only the model, Machine's C methods (Cython's cdef methods),
-and ``run_bytes``, the decoder the harnesses call (``INSTRUMENTED_DEF``), less the model-coverage
-hooks (``NOT_INSTRUMENTED``), through sanitizer-coverage allow- and ignorelists.  Cython's
-runtime (memoryviews, module set-up, the Python wrappers of every other method) was 9,500 of
-11,111 counters that no harness run reaches, yet libFuzzer clears and scans every counter after
-every execution; the hooks' branches follow the state the model-coverage hash already reports,
-with hit counts that grow with the run, so they only gave libFuzzer about 16 more features per
-execution to track.  Together about a tenth of an Atheris execution (BENCHMARKS.md).
+Nor does it instrument everything: only the model, Machine's C methods (Cython's cdef methods,
+``CDEF_METHOD``), less the model-coverage hooks (``NOT_INSTRUMENTED``), through
+sanitizer-coverage allow- and ignorelists.  Cython's runtime (memoryviews, module set-up, the
+Python wrappers of the methods, ``run_bytes``' decoding loop among them) was 9,600 of 11,111
+counters, yet libFuzzer clears and scans every counter after every execution, and the few of
+them a run reaches say nothing the model's own edges do not; the hooks' branches follow the
+state the model-coverage hash already reports, with hit counts that grow with the run, so they
+only gave libFuzzer about 16 more features per execution to track.  Together about a tenth of
+an Atheris execution (BENCHMARKS.md).
 ``FUZZCORE_SANCOV_FLAGS`` replaces the coverage flags (e.g. ``-fsanitize=fuzzer-no-link``
 alone to keep trace-cmp and instrument everything).
 """
@@ -45,11 +46,9 @@ DIRECTIVES = {
 INSTRUMENTED = "fuzzcore._instrumented._core"  # its file; the module inside stays fuzzcore._core
 SANCOV = (os.environ.get("FUZZCORE_SANCOV_FLAGS")
           or "-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp").split()
-# What the instrumented build instruments (Cython's C names: cdef methods are
-# __pyx_f_<module>_7Machine_<name>, def methods __pyx_pw_/__pyx_pf_<module>_7Machine_<n><name>).
+# What the instrumented build instruments: Machine's cdef methods (Cython's C name prefix)...
 CDEF_METHOD = "__pyx_f_8fuzzcore_5_core_7Machine_"
-INSTRUMENTED_DEF = ("run_bytes",)          # def methods the harnesses call per execution
-NOT_INSTRUMENTED = ("cover", "observe")    # cdef methods: the model-coverage hash and its hook
+NOT_INSTRUMENTED = ("cover", "observe")    # ...but these: the model-coverage hash and its hook
 GCC_ONLY = ("-flto", "-ffat-lto-objects", "-fno-semantic-interposition")
 
 OPTIMIZE = ["-O3", "-fno-wrapv", "-Wno-unused-function"]   # both builds (see _core.py)
@@ -117,9 +116,7 @@ class BuildExt(build_ext):
         """Write the sanitizer-coverage allowlist and ignorelist; the flags that use them."""
         os.makedirs(self.build_temp, exist_ok=True)
         lists = {
-            "allowlist": ["src:*", f"fun:{CDEF_METHOD}*"] + [
-                f"fun:__pyx_{w}_8fuzzcore_5_core_7Machine_*{name}"
-                for name in INSTRUMENTED_DEF for w in ("pw", "pf")],
+            "allowlist": ["src:*", f"fun:{CDEF_METHOD}*"],
             "ignorelist": [f"fun:{CDEF_METHOD}{name}" for name in NOT_INSTRUMENTED],
         }
         flags = []
