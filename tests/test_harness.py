@@ -429,7 +429,8 @@ def test_instrumented_core_reports_its_own_edges(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("objdump") is None, reason="objdump (binutils) is not installed")
 def test_instrumented_core_instruments_the_model_and_not_the_coverage_hooks() -> None:
     """setup.py's lists: sanitizer counters are bumped in Machine's C methods only, none in
-    NOT_INSTRUMENTED.  A bump is ``addb $0x1`` to an address in ``__sancov_cntrs``."""
+    NOT_INSTRUMENTED.  A bump is ``addb $0x1`` (or ``incb``) to an address in the
+    ``__sancov_cntrs`` section."""
     so = str(instrumented.core_path())
     tree = ast.parse((ROOT / "setup.py").read_text())
     setup = {ast.unparse(n.targets[0]): ast.literal_eval(n.value) for n in tree.body
@@ -444,7 +445,7 @@ def test_instrumented_core_instruments_the_model_and_not_the_coverage_hooks() ->
                                text=True).stdout.splitlines():
         if head := re.match(r"[0-9a-f]+ <(.+)>:$", line):
             function = head.group(1)
-        elif (bump := re.search(r"addb\s+\$0x1,.*# ([0-9a-f]+)", line)) and \
+        elif (bump := re.search(r"(?:addb\s+\$0x1,|incb\s).*# ([0-9a-f]+)", line)) and \
                 lo <= int(bump.group(1), 16) < hi:
             bumps[function] = bumps.get(function, 0) + 1
     method = setup["CDEF_METHOD"]
