@@ -29,7 +29,8 @@ edge is hit.  ``$FUZZCORE_MODEL_COVERAGE`` chooses how it reaches libFuzzer:
 * ``0``: off.
 
 The harnesses hand ``atheris.Setup`` their command line through :func:`libfuzzer_argv`, which
-puts :data:`LIBFUZZER_DEFAULTS` (``-entropic=0``) first; the command line's own flags win.
+puts :data:`LIBFUZZER_DEFAULTS` (``-entropic=0 -reduce_inputs=0``) first; the command line's
+own flags win.
 
 ``$FUZZCORE_HARNESS_MODE=differential`` also runs every input on the interpreted ``_core.py`` and
 raises :class:`CoreDisagreement` with both outcomes when the cores differ (the verdict, the
@@ -61,7 +62,12 @@ MODEL_MODES = ("novelty", "exact", "0")
 # of the input's frequencies, per feature per run) made libFuzzer's own share of a run about
 # 1.5 times longer.  Without it the harness runs 15-45% faster, and over 6 designs x 10 seeds
 # it found every design as soon or sooner in wall time (BENCHMARKS.md, "Atheris harnesses").
-LIBFUZZER_DEFAULTS = ("-entropic=0",)
+# -reduce_inputs=0: with it on, libFuzzer binary-searches the running input's unique features
+# for every feature of every run (about 13 ns each, ~180 features a run: ~2 us of ~15-20) to
+# spot a shorter input with the same features.  What that buys, shorter corpus inputs, did not
+# show in the search: time to first violation over 6 designs x 10 seeds was as good or better
+# (geometric mean of the medians 2.86 s against 3.05 s; BENCHMARKS.md).
+LIBFUZZER_DEFAULTS = ("-entropic=0", "-reduce_inputs=0")
 
 # Harness name -> the subsystems it fuzzes.
 GROUPS: Mapping[str, tuple[str, ...]] = {

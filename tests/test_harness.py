@@ -73,14 +73,17 @@ def test_harness_file_has_the_atheris_shape(name: str) -> None:
 
 
 def test_libfuzzer_defaults_come_first_and_a_flag_in_argv_wins() -> None:
-    assert harness.LIBFUZZER_DEFAULTS == ("-entropic=0",)
+    assert harness.LIBFUZZER_DEFAULTS == ("-entropic=0", "-reduce_inputs=0")
     assert harness.libfuzzer_argv(["h.py", "corpus", "-runs=5"]) == [
-        "h.py", "-entropic=0", "corpus", "-runs=5"]
+        "h.py", "-entropic=0", "-reduce_inputs=0", "corpus", "-runs=5"]
     assert harness.libfuzzer_argv(["h.py", "-entropic=1", "-runs=5"]) == [
-        "h.py", "-entropic=1", "-runs=5"]
-    assert harness.libfuzzer_argv(["h.py"]) == ["h.py", "-entropic=0"]
+        "h.py", "-reduce_inputs=0", "-entropic=1", "-runs=5"]
+    assert harness.libfuzzer_argv(["h.py", "-reduce_inputs=1", "-entropic=1"]) == [
+        "h.py", "-reduce_inputs=1", "-entropic=1"]
+    assert harness.libfuzzer_argv(["h.py"]) == ["h.py", "-entropic=0", "-reduce_inputs=0"]
     # a file that merely starts like the flag is not the flag
-    assert harness.libfuzzer_argv(["h.py", "entropic=1"]) == ["h.py", "-entropic=0", "entropic=1"]
+    assert harness.libfuzzer_argv(["h.py", "entropic=1"]) == [
+        "h.py", "-entropic=0", "-reduce_inputs=0", "entropic=1"]
 
 
 # --- which variants ---------------------------------------------------------------------------
