@@ -13,16 +13,24 @@
 # Prints runs / wall second and runs / CPU second of the whole process (user+sys: robust on a
 # loaded machine), then the harness's split of a run's time and the fuzzing loop's rate (from the
 # 16th execution to the last: interpreter start-up, about 0.35 s, excluded).
+# The corpus directory is made on tmpfs (/dev/shm) when there is one: the cold phase writes a
+# file per new input (about 2,400), and on a VM disk each creation can cost a millisecond of
+# system time (this VM's ext4, mounted with discard: a third of the phase, and the cause of most
+# of its spread; BENCHMARKS.md), which measures the disk, not the fuzzer.
 # Environment: FUZZCORE_VARIANT (default reference: no oracle fires), FUZZCORE_CONFIG,
-# FUZZCORE_MODEL_COVERAGE=0 (no model coverage), FUZZCORE_BENCH_BYTES (default 128).
+# FUZZCORE_MODEL_COVERAGE=0 (no model coverage), FUZZCORE_BENCH_BYTES (default 128),
+# FUZZCORE_BENCH_DIR (where to make the corpus directory instead, e.g. /tmp for the disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-300000}
 shift || true
 EXTRA=("$@")
-work=$(mktemp -d)
+base=${FUZZCORE_BENCH_DIR:-}
+if [ -z "$base" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; fi
+work=$(mktemp -d ${base:+-p "$base"})
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
+echo "corpus directory: $work/corpus ($(stat -f -c %T "$work"))"
 
 phase() {  # label
     local label=$1
