@@ -9,7 +9,8 @@ violation -> minimize -> findings (text programs) -> corpus / export::
         machine.run_bytes() (the core decodes and runs it in C) -> model coverage (the core's
         abstract state x transition bitmap) + value features of the final state
         (``Machine.value_features``, in the core too: it runs once per execution)
-       |  new coverage: keep the input (in memory, and as <corpus>/<sha1> for other jobs)
+       |  new coverage: keep the input (in memory, and as <corpus>/<sha1>, written in
+       |  batches by a helper process: fuzzcore.corpus_writer)
        |  a violation of an oracle not seen yet on this variant: a Hit
        v
     Campaign: (variant, oracle) first seen -> <out>/<sub>=<design>/<oracle>.bin (raw bytes)
@@ -67,7 +68,6 @@ campaign is deterministic.  Only an explicit ``--corpus DIR`` is read at start; 
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -88,6 +88,7 @@ from . import layout
 from .config import CONFIGS, DEFAULT_CONFIG, DEFAULT_VENDOR, VENDORS, Config, get_config
 from .corpus import CorpusError, atomic_write
 from .corpus import save as save_program
+from .corpus_writer import JOBS_FLUSH_INTERVAL, CorpusWriter, input_hash
 from .events import BY_NAME, EVENTS, INT, NEVENTS, NONE, OPT_TASK
 from .program import Program, ProgramError
 from .runner import new_machine, read_violation, resolve_variant
@@ -107,8 +108,6 @@ STATS_INTERVAL = 1.0         # seconds between stats.jsonl lines
 TTY_INTERVAL = 0.5           # seconds between progress-line updates on a terminal
 PLAIN_INTERVAL = 10.0        # ... and between plain progress lines otherwise
 IMPORT_INTERVAL = 2.0        # seconds between corpus imports of a --jobs worker
-FLUSH_INTERVAL = 30.0        # seconds between writes of the corpus directory (one process)
-JOBS_FLUSH_INTERVAL = 2.0    # ... when --jobs workers share it
 EXIT_INTERRUPTED = 130
 FRESH_RATE = 0.02            # share of executions that run a fresh random input
 CELL_RATE = 0.7              # share of parents chosen through the cells (the rest by weight)
@@ -130,11 +129,6 @@ MAX_FILE_BYTES = 1 << 20     # longer corpus files are truncated to the engine's
 
 class CampaignError(Exception):
     """Bad campaign input (variant, corpus, out directory): one line, exit status 2."""
-
-
-def input_hash(data: bytes) -> str:
-    """The name of an input: the hex SHA-1 of its bytes (libFuzzer's convention)."""
-    return hashlib.sha1(data).hexdigest()
 
 
 def expect_of(variant: Variant) -> str:
@@ -168,29 +162,6 @@ def select_variants(names: Iterable[str] | None) -> list[Variant]:
 def _os_error(e: OSError, path: Path) -> str:
     """One line: corpus.CorpusError messages already name the file."""
     return str(e) if isinstance(e, CorpusError) else f"cannot write {path}: {e.strerror or e}"
-
-
-def write_input(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write one working-corpus input through a hidden temporary file and ``os.replace``:
-    readers (other jobs) see the whole file or none.  No fsync: there are thousands of them
-    and each is only an input; findings go through :func:`fuzzcore.corpus.atomic_write`.
-    Plain ``os`` calls: a campaign writes thousands a second."""
-    path = os.fspath(path)
-    head, name = os.path.split(path)
-    tmp = os.path.join(head, f".{name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # --- the engine ------------------------------------------------------------------------------
@@ -799,95 +770,6 @@ def load_corpus_dir(folder: Path, config: Config) -> list[bytes]:
     return out
 
 
-class CorpusWriter:
-    """Mirrors this process's in-memory corpora in ``<dir>/<sha1>``: an input's file is
-    written when an engine keeps it, and removed when no engine here holds it any more
-    (pruning), if this process wrote it: seeds and other jobs' files are never removed.  So
-    the directory stays about as small as the corpora, and whole at every moment.  If it
-    cannot be written, one warning, and the corpus stays in memory.
-
-    Writes and removals are batched (:meth:`flush`, at most every ``FLUSH_INTERVAL`` seconds
-    from the campaign loop, and at its end): engines keep thousands of inputs a second and
-    prune most of them soon, and a file operation per input made a campaign three times
-    slower than its engines.  An input pruned before the next flush never touches the disk;
-    one process flushes every ``FLUSH_INTERVAL`` seconds, ``--jobs`` workers, which share the
-    directory, every ``JOBS_FLUSH_INTERVAL``."""
-
-    def __init__(self, folder: Path | None, log: Callable[[str], None],
-                 interval: float = FLUSH_INTERVAL):
-        self.folder = folder
-        self.log = log
-        self.interval = interval
-        self.holders: dict[str, int] = {}   # name -> engines of this process holding it
-        self.ours: set[str] = set()          # files this process wrote and has not removed
-        self.written: set[str] = set()       # every name this process wrote (imports skip)
-        self.pending: dict[str, bytes] = {}  # kept since the last flush, not written yet
-        self.unwanted: set[str] = set()      # our files no engine holds, to remove
-        self.failed = False
-        self.last_flush = time.monotonic()
-
-    def add(self, data: bytes) -> None:
-        if self.folder is None:
-            return
-        name = input_hash(data)
-        held = self.holders.get(name, 0)
-        self.holders[name] = held + 1
-        if held or self.failed:
-            return
-        if name in self.unwanted:
-            self.unwanted.discard(name)     # written, dropped, kept again: leave the file
-        elif name not in self.ours:
-            self.pending[name] = data
-
-    __call__ = add
-
-    def drop(self, data: bytes) -> None:
-        if self.folder is None:
-            return
-        name = input_hash(data)
-        held = self.holders.get(name, 0) - 1
-        if held > 0:
-            self.holders[name] = held
-            return
-        self.holders.pop(name, None)
-        if self.pending.pop(name, None) is None and name in self.ours:
-            self.unwanted.add(name)
-
-    def flush_due(self) -> None:
-        if time.monotonic() - self.last_flush >= self.interval:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write what was kept and remove what was pruned since the last flush."""
-        self.last_flush = time.monotonic()
-        pending, self.pending = self.pending, {}
-        unwanted, self.unwanted = self.unwanted, set()
-        if self.folder is None:
-            return
-        folder = str(self.folder)
-        for name, data in pending.items():
-            if self.failed:
-                break
-            path = os.path.join(folder, name)
-            if os.path.exists(path):
-                continue                # a seed, or another job's: never ours to remove
-            try:
-                write_input(path, data)
-            except OSError as e:
-                self.failed = True
-                self.log(f"fuzzcore: cannot write corpus file {path}: {e.strerror or e}; "
-                         "the corpus stays in memory")
-                break
-            self.ours.add(name)
-            self.written.add(name)
-        for name in unwanted:
-            self.ours.discard(name)
-            try:
-                os.unlink(os.path.join(folder, name))
-            except OSError:
-                pass
-
-
 # --- the campaign (one process) --------------------------------------------------------------
 
 @dataclass
@@ -1271,8 +1153,11 @@ def _run_single(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, seed
         except KeyboardInterrupt:
             campaign.interrupted = True
         finally:
-            writer.flush()
-    seconds = time.monotonic() - t0
+            seconds = time.monotonic() - t0         # fuzzing; the disk's last writes apart
+            writer.close()
+    if writer.waited >= 1.0:
+        monitor.message(f"fuzzcore fuzz: waited {writer.waited:.1f} s for the last corpus "
+                        f"files to reach {corpus_dir}")
     monitor.update(campaign.execs, campaign.coverage(), campaign.corpus_size(),
                    len(campaign.findings), sum(campaign.done), len(chosen), force=True)
     return CampaignResult(campaign.findings, campaign.stats(), campaign.execs, seconds,
@@ -1407,7 +1292,7 @@ def _run_jobs(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, time_b
 def _worker_main(w: int, seed: int, runs: int | None, opts: dict, queue, stop, flags) -> None:
     """One ``--jobs`` worker: a :class:`Campaign` with shared claims and corpus imports."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when to stop
-    campaign = None
+    campaign = writer = None
     try:
         cfg = get_config(opts["config"])
         variants = [resolve_variant(Variant.parse(t)) for t in opts["variants"]]
@@ -1454,7 +1339,7 @@ def _worker_main(w: int, seed: int, runs: int | None, opts: dict, queue, stop, f
             if now - last_stats >= 0.5:
                 last_stats = now
                 queue.put(("stats", w, campaign.execs, campaign.stats(), campaign.imported))
-        writer.flush()
+        writer.close()
         queue.put(("done", w, campaign.execs, campaign.stats(), campaign.imported))
     except BaseException as e:  # noqa: BLE001 - report, never hang the parent
         detail = f"{type(e).__name__}: {e}"
@@ -1464,6 +1349,8 @@ def _worker_main(w: int, seed: int, runs: int | None, opts: dict, queue, stop, f
             queue.put(("stats", w, campaign.execs, campaign.stats(), campaign.imported))
         queue.put(("error", w, detail))
     finally:
+        if writer is not None:
+            writer.close()
         queue.close()
         queue.join_thread()
 

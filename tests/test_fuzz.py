@@ -454,17 +454,109 @@ def test_value_features_read_the_fields_their_docstring_names(mode: str) -> None
     assert before[1][33] >> 33 == 1 and before[0][33] >> 33 == 0     # the cpu
 
 
-def test_corpus_writer_batches_and_skips_inputs_pruned_before_the_flush(tmp_path: Path) -> None:
+@pytest.fixture(params=["helper process", "inline"])
+def disk_mode(request, monkeypatch) -> str:
+    """The corpus writer both ways: in its forked helper, and inline (no ``os.fork``)."""
+    if request.param == "inline":
+        monkeypatch.delattr(os, "fork")
+    return request.param
+
+
+def test_corpus_writer_batches_and_skips_inputs_pruned_before_the_flush(
+        tmp_path: Path, disk_mode: str) -> None:
     writer = fz.CorpusWriter(tmp_path, lambda msg: None)
     a, b = b"\x01\x00\x02\x00", b"\x03\x01"
     writer.add(a)
     writer.add(b)
     writer.drop(b)                          # pruned before any write: never on disk
     assert list(tmp_path.iterdir()) == []
-    writer.flush()
+    writer.sync()
     assert sorted(p.name for p in tmp_path.iterdir()) == [fz.input_hash(a)]
     assert (tmp_path / fz.input_hash(a)).read_bytes() == a
+    assert bool(writer.disk.pid) == (disk_mode == "helper process")
     writer.drop(a)
     assert (tmp_path / fz.input_hash(a)).exists()   # removed at the next flush
-    writer.flush()
+    writer.sync()
     assert list(tmp_path.iterdir()) == []
+    writer.add(a)                           # kept again after its removal: written again
+    writer.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fz.input_hash(a)]
+
+
+def test_corpus_writer_gathers_while_its_helper_is_on_a_batch(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    from fuzzcore import corpus_writer
+    apply = corpus_writer.CorpusFiles.apply
+
+    def slow_apply(self, batch):                # the helper, forked after this, is slow
+        time.sleep(0.5)
+        return apply(self, batch)
+
+    monkeypatch.setattr(corpus_writer.CorpusFiles, "apply", slow_apply)
+    writer = fz.CorpusWriter(tmp_path, lambda msg: None, interval=0.0)
+    a, b, c = b"\x01\x00", b"\x02\x00", b"\x03\x00"
+    writer.add(a)
+    writer.flush_due()                          # handed over: the helper sleeps on it
+    assert writer.disk.busy() and not writer.pending
+    writer.add(b)
+    writer.add(c)
+    writer.flush_due()                          # busy: the loop does not wait, b and c stay
+    assert set(writer.pending) == {fz.input_hash(b), fz.input_hash(c)}
+    writer.drop(c)                              # pruned meanwhile: never touches the disk
+    writer.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [fz.input_hash(a), fz.input_hash(b)])
+
+
+def test_corpus_writer_never_removes_a_file_it_did_not_write(tmp_path: Path,
+                                                              disk_mode: str) -> None:
+    seed = b"\x05\x00"
+    (tmp_path / fz.input_hash(seed)).write_bytes(seed)     # a seed, or another job's file
+    writer = fz.CorpusWriter(tmp_path, lambda msg: None)
+    writer.add(seed)
+    writer.sync()
+    writer.drop(seed)
+    writer.close()
+    assert (tmp_path / fz.input_hash(seed)).read_bytes() == seed
+
+
+def test_corpus_writer_close_leaves_every_kept_input_on_disk(tmp_path: Path,
+                                                            disk_mode: str) -> None:
+    writer = fz.CorpusWriter(tmp_path, lambda msg: None, interval=0.0)
+    kept = [i.to_bytes(3, "little") for i in range(3000)]
+    for i, data in enumerate(kept):
+        writer.add(data)
+        if i % 500 == 0:
+            writer.flush_due()              # batches in flight while more are kept
+    writer.close()
+    assert {p.name for p in tmp_path.iterdir()} == {fz.input_hash(d) for d in kept}
+    assert writer.waited >= 0.0 and not writer.failed
+
+
+def test_corpus_writer_that_cannot_write_warns_once_and_keeps_going(tmp_path: Path,
+                                                                   disk_mode: str) -> None:
+    messages: list[str] = []
+    folder = tmp_path / "corpus"
+    folder.write_text("not a directory")
+    writer = fz.CorpusWriter(folder, messages.append)
+    for data in (b"\x01\x00", b"\x02\x00"):
+        writer.add(data)
+        writer.sync()
+    writer.add(b"\x03\x00")
+    writer.close()
+    assert len(messages) == 1 and "cannot write corpus file" in messages[0], messages
+    assert writer.failed
+
+
+def test_corpus_writer_whose_helper_died_warns_once(tmp_path: Path) -> None:
+    messages: list[str] = []
+    writer = fz.CorpusWriter(tmp_path, messages.append)
+    writer.add(b"\x01\x00")
+    writer.sync()
+    os.kill(writer.disk.pid, signal.SIGKILL)
+    writer.add(b"\x02\x00")
+    writer.sync()                           # no exception: the campaign goes on
+    writer.add(b"\x03\x00")
+    writer.close()
+    assert len(messages) == 1 and "writer process died" in messages[0], messages
+    assert (tmp_path / fz.input_hash(b"\x01\x00")).exists()
