@@ -141,17 +141,20 @@ class DiskWriter:
         return self.conn is not None and self.in_flight > 0
 
     def submit(self, batch: Batch) -> None:
-        if self.conn is None:
+        if self.conn is None and not self.pid:          # no helper: inline
             error = self.files.apply(batch)
             if error is not None:
                 self.errors.append(error)
             return
-        self._collect(wait=False)
+        if self.conn is not None:
+            self._collect(wait=False)
+        if self.conn is None:
+            return                      # it died (said so once) or was closed: dropped
         try:
             self.conn.send(batch)
             self.in_flight += 1
         except OSError:
-            self.close()                # gone: reap it and say so once
+            self._reap(died=True)
 
     def _start(self) -> None:
         parent, child = Pipe()
@@ -176,6 +179,7 @@ class DiskWriter:
             try:
                 msg = self.conn.recv()
             except (EOFError, OSError):
+                self._reap(died=True)
                 return False
             if msg is None:
                 return True
@@ -199,16 +203,24 @@ class DiskWriter:
         assert self.conn is not None
         try:
             self.conn.send(what)
-            answered = self._collect(wait=True)
         except OSError:
-            answered = False
-        if answered and what is SYNC:
+            self._reap(died=True)
             return
+        if self._collect(wait=True) and what is END:
+            self._reap(died=False)
+
+    def _reap(self, died: bool) -> None:
+        """The helper has ended (or died): close the pipe and wait for it.  Batches after
+        that are dropped; after a death CorpusWriter stops at the warning anyway."""
+        assert self.conn is not None
         self.conn.close()
         self.conn = None
         self.in_flight = 0
-        os.waitpid(self.pid, 0)
-        if not answered:
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        if died:
             self.errors.append("fuzzcore: the corpus directory's writer process died; "
                                "some inputs may not be on disk")
 

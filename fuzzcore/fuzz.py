@@ -1135,8 +1135,12 @@ def _run_single(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, seed
         if monitor.progress:
             monitor.message(finding_line(f))
 
-    campaign = Campaign(chosen, cfg, vendor, seed, saver, writer, seeds, 0, max_events,
-                        hook, announce)
+    try:
+        campaign = Campaign(chosen, cfg, vendor, seed, saver, writer, seeds, 0, max_events,
+                            hook, announce)
+    except BaseException:
+        writer.close()                  # its helper process must not outlive the campaign
+        raise
     t0 = time.monotonic()
     deadline = None if time_budget is None else t0 + time_budget
     with _Interrupt() as stop:
