@@ -536,7 +536,7 @@ class Engine:
         if x < 0.35:
             value = self._below(span)
         elif x < 0.55:
-            value = span - 1 - self._below(min(span, 2))   # the top: sigreturn 257/256
+            value = span - 1 - self._below(min(span, 3))   # the top: sigreturn 258/257/256
         elif x < 0.7:
             value = 0
         else:                           # a neighbour of the current value

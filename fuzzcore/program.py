@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .config import CONFIGS, DEFAULT_CONFIG, DEFAULT_VENDOR, VENDORS, Config, get_config
 from .events import (BY_NAME, EVENTS, INT, NEVENTS, NO_ARG, NONE, OPT_TASK, SIGRETURN_CORRUPT,
-                     SIGRETURN_KEEP, TASK, EventKind)
+                     SIGRETURN_KEEP, SIGRETURN_PKRU_INIT, TASK, EventKind)
 
 __all__ = ["FORMAT", "GRAMMAR", "HEADER_KEYS", "Event", "Program", "ProgramError"]
 
@@ -209,8 +209,8 @@ class Program:
     # -- binary form (for fuzz engines) ------------------------------------------------------
     #
     # Two bytes per event.  b0: opcode = b0 % NEVENTS, q = b0 // NEVENTS, cpu = q % ncpu.
-    # b1: the argument, see _decode_arg.  The one range wider than a byte (sigreturn 0..257,
-    # whose 256 = keep and 257 = corrupt matter) also uses the spare quotient q // ncpu, so
+    # b1: the argument, see _decode_arg.  The one range wider than a byte (sigreturn 0..258,
+    # whose 256 keep, 257 corrupt and 258 PKRU-init matter) also uses the spare quotient q // ncpu, so
     # that every value is reachable; every other range uses b1 alone.
 
     @classmethod
@@ -229,7 +229,7 @@ class Program:
         """Bytes that :meth:`from_bytes` decodes back to these events.
 
         Raises ValueError for an event invalid in the configuration, or one the binary form
-        cannot express (sigreturn 256/257 on cpu2/cpu3 of ``large``: b0 would pass 255).
+        cannot express (sigreturn 256-258 on cpu2/cpu3 of ``large``: b0 would pass 255).
         """
         cfg = _resolve(config, self.config)
         out = bytearray()
@@ -390,7 +390,8 @@ def _grammar() -> str:
     def rhs(kind: EventKind) -> str:
         name = f'"{kind.name}"'
         if kind.arg == INT:
-            note = (f": {SIGRETURN_KEEP} keep, {SIGRETURN_CORRUPT} corrupt"
+            note = (f": {SIGRETURN_KEEP} keep, {SIGRETURN_CORRUPT} corrupt, "
+                    f"{SIGRETURN_PKRU_INIT} PKRU bit cleared"
                     if kind.name == "sigreturn" else "")
             return f"{name} ws number".ljust(31) + f"(* {kind.lo}..{kind.hi}{note} *)"
         if kind.arg == TASK:
