@@ -339,7 +339,7 @@ cdef enum:
     T_RSEQ = 24
     T_NOTIFY_RESUME = 25
     T_MCE_WORK = 26
-    T_PASID_ACT_MM = 27
+    T_PASID_ACT_EXEC = 27
     T_PKS_SLOT_PKRS = 28
     T_PKS_SLOT_TPKRS = 29
     T_PKS_SLOT_REF = 30
@@ -359,39 +359,40 @@ cdef enum:
     F_UFAULT = 8
     F_SIGRETURNED = 9
     F_SIG_RETRY = 10
-    F_CT_PREV = 11
-    F_CT_READ = 12
-    F_CT_NEXT = 13
-    F_CT_IF = 14
-    F_EXIT_RCU = 15
-    F_RCU_IRQ = 16
-    F_GS_SWAPPED = 17
-    F_KMAPS = 18
-    F_KFPU = 19
-    F_PKS_SAVED = 20
-    F_SAVE_PKRS = 21
-    F_SAVE_TPKRS = 22
-    F_SAVE_REF = 23
-    F_ENTRY_PKRS = 24
-    F_ENTRY_TPKRS = 25
-    F_ENTRY_REF = 26
-    F_BODYOP = 27
-    F_BODYOP_STEP = 28
-    F_BODYOP_ARG = 29
-    F_SIGSEGV = 30
-    F_RESUME = 31
-    F_SIG_PKRU = 32
-    F_SIG_CHECK = 33
-    F_SIG_EXPECT = 34
-    FRAME_SIZE = 35
-    TASK_SIZE = 497
+    F_ENQCMD_PASID = 11
+    F_CT_PREV = 12
+    F_CT_READ = 13
+    F_CT_NEXT = 14
+    F_CT_IF = 15
+    F_EXIT_RCU = 16
+    F_RCU_IRQ = 17
+    F_GS_SWAPPED = 18
+    F_KMAPS = 19
+    F_KFPU = 20
+    F_PKS_SAVED = 21
+    F_SAVE_PKRS = 22
+    F_SAVE_TPKRS = 23
+    F_SAVE_REF = 24
+    F_ENTRY_PKRS = 25
+    F_ENTRY_TPKRS = 26
+    F_ENTRY_REF = 27
+    F_BODYOP = 28
+    F_BODYOP_STEP = 29
+    F_BODYOP_ARG = 30
+    F_SIGSEGV = 31
+    F_RESUME = 32
+    F_SIG_PKRU = 33
+    F_SIG_CHECK = 34
+    F_SIG_EXPECT = 35
+    FRAME_SIZE = 36
+    TASK_SIZE = 509
     MM_USERS = 0
     MM_PASID = 1
     MM_CPUS = 2
     MM_SIZE = 3
     MM_BASE = 218
     TASK_BASE = 248
-    STATE_SIZE = 7206
+    STATE_SIZE = 7374
     TR_EVENT = 0
     TR_SKIP = 1
     TR_STEP = 2
@@ -543,6 +544,7 @@ cdef class Machine:
     cdef void switch_step(self, int c, int st) noexcept
     cdef void switch_pkru_from_image(self, int c, int t) noexcept
     cdef void release_task(self, int t) noexcept
+    cdef void mm_load(self, int c, int t) noexcept
     cdef void mm_put(self, int mm) noexcept
     cdef int mm_new(self) noexcept
     cdef void bodyop_step(self, int c, int st) noexcept

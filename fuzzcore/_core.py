@@ -289,8 +289,8 @@ if not cython.compiled:
      T_RSEQ,          # an rseq area is registered (rseq(2)); fork keeps it, clone and exec not
      T_NOTIFY_RESUME,  # TIF_NOTIFY_RESUME: rseq_preempt() on a switch-out, or task work
      T_MCE_WORK,      # a user #MC queued kill_me_maybe() as task work (SIGBUS on exit)
-     T_PASID_ACT_MM,  # not kernel state, a label: the mm pasid_activated was set in (-1
-                      # none); tells the v6.8 exec finding (README) from any other pasid_lost
+     T_PASID_ACT_EXEC,  # not kernel state, a label: pasid_activated was set before an exec;
+                        # tells the v6.8 exec finding (README) from any other pasid_lost
      T_PKS_SLOT_PKRS,  # pks=thread_slot: the one per-thread save slot
      T_PKS_SLOT_TPKRS,
      T_PKS_SLOT_REF,
@@ -312,6 +312,7 @@ if not cython.compiled:
      F_UFAULT,        # its pending umem step was hit by a fixup-only #PF: the access fails
      F_SIGRETURNED,   # syscall: rt_sigreturn ran; nothing but the return may follow
      F_SIG_RETRY,     # signal delivery: the XSAVE to the frame failed; fault in and retry
+     F_ENQCMD_PASID,  # gp: the mm had a PASID when the ENQCMD ran (pasid_lost judges it)
      F_CT_PREV,       # soft context tracking: ct_state saved at entry (-1 none)
      F_CT_READ,       # a two-step ct call under way: 0 none, 1 will change, 2 bailed/no-op
      F_CT_NEXT,       # the step after the ct change
@@ -336,14 +337,14 @@ if not cython.compiled:
      F_SIG_PKRU,      # signal delivery: the PKRU sig_prepare_pkru() kept
      F_SIG_CHECK,     # SIG_HANDLER / SIG_RETURNED: what the next return to user must show
      F_SIG_EXPECT,    # the PKRU a sigreturn must leave
-     FRAME_SIZE) = range(36)
+     FRAME_SIZE) = range(37)
 
     TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
 
     # Per mm, at MM_BASE + mm * MM_SIZE
     (MM_USERS,        # tasks using it (threads, and kthreads through use_mm); 0: free
      MM_PASID,        # its PASID, -1 none
-     MM_CPUS,         # bitmask of CPUs it ran on
+     MM_CPUS,         # mm_cpumask(): CPUs it was loaded on (switch_mm_irqs_off(), exec)
      MM_SIZE) = range(4)
 
     # Order: header, CPUs, mms, tasks -- so a configuration's state is a prefix of the vector
@@ -644,7 +645,6 @@ class Machine:
         self.S[T + T_THREAD_PKRS] = PKS_INIT
         self.S[T + T_L_PKRU] = INIT_PKRU
         self.S[T + T_RESUME_IF] = 1
-        self.S[T + T_PASID_ACT_MM] = -1
         for i in range(MAX_DEPTH):
             self.S[T + T_FRAME0 + i * FRAME_SIZE + F_CT_PREV] = -1
 
@@ -1679,15 +1679,15 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def gp_sigsegv(self, t: cython.int, F: cython.int) -> cython.void:
-        """The #GP is not a PASID fault: SIGSEGV.  pasid_lost: never for an mm with a PASID.
+        """The #GP is not a PASID fault: SIGSEGV.  pasid_lost: never for an ENQCMD issued
+        while the mm had a PASID (its L.pasid is active).
         A task whose pasid_activated was set in an earlier mm (v6.8 resets it in
         dup_task_struct() only, not in exec) is the known kernel finding the README
         describes: labelled (G_KERNEL_FINDING), never hidden."""
         T: cython.int = self.task(t)
         self.S[F + F_SIGSEGV] = 1
-        if self.mm_pasid(t) >= 0:
-            if (self.S[T + T_PASID_ACT] and self.S[T + T_PASID_ACT_MM] != self.S[T + T_MM]
-                    and not (self.ignore_mask >> O_PASID_LOST) & 1):
+        if self.S[F + F_ENQCMD_PASID]:
+            if self.S[T + T_PASID_ACT_EXEC] and not (self.ignore_mask >> O_PASID_LOST) & 1:
                 self.S[G_KERNEL_FINDING] = KF_EXEC_PASID_ACTIVATED
             self.fail(O_PASID_LOST, 0, 1)
 
@@ -1715,7 +1715,6 @@ class Machine:
             self.S[T + T_FPS_PASID] = pasid
             self.S[T + T_FPS_PASID_BV] = 1
         self.S[T + T_PASID_ACT] = 1                 # has_valid_pasid
-        self.S[T + T_PASID_ACT_MM] = self.S[T + T_MM]
         self.enter_body(c, F)
 
     @cython.cfunc
@@ -1748,7 +1747,6 @@ class Machine:
             return False
         self.S[self.cpu(c) + C_PASID] = self.S[MM_BASE + mm * MM_SIZE + MM_PASID]
         self.S[T + T_PASID_ACT] = 1
-        self.S[T + T_PASID_ACT_MM] = mm
         return True
 
     @cython.cfunc
@@ -2139,9 +2137,6 @@ class Machine:
         """The return-to-user point (after sysret/iret to user): fpu_user, pkru_signal."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
-        mm: cython.int = self.S[T + T_MM]
-        if mm >= 0:
-            self.S[MM_BASE + mm * MM_SIZE + MM_CPUS] |= 1 << c
         if self.S[C + C_FPU] != self.S[T + T_L_FPU]:
             self.fail(O_FPU_USER, self.S[T + T_L_FPU], self.S[C + C_FPU])
         elif self.S[T + T_L_PASID] and self.S[C + C_PASID] != self.mm_pasid(t):
@@ -2411,9 +2406,11 @@ class Machine:
             else:
                 # context_switch(): prepare_task_switch() -> rseq_preempt(prev) sets
                 # TIF_NOTIFY_RESUME for a task with an rseq area; then switch_mm_irqs_off()
-                # (nmi_uaccess_okay())
+                # loads next's mm and sets this CPU in its mm_cpumask (a kthread without an mm
+                # keeps prev's: lazy TLB); nmi_uaccess_okay() reads it
                 if self.S[P + T_RSEQ]:
                     self.S[P + T_NOTIFY_RESUME] = 1
+                self.mm_load(c, nxt)
                 self.S[C + C_SW_STEP] = SW_FPU_PREPARE
             self.S[C + C_SW_NEXT] = nxt
         elif st == SW_FPU_PREPARE:
@@ -2497,6 +2494,14 @@ class Machine:
             self.mm_put(mm)
         self.init_task_slot(t)
         self.frame_written(t, MAX_DEPTH - 1)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def mm_load(self, c: cython.int, t: cython.int) -> cython.void:
+        """switch_mm_irqs_off() to t's mm, if it has one: CPU c joins mm_cpumask()."""
+        mm: cython.int = self.S[self.task(t) + T_MM]
+        if mm >= 0:
+            self.S[MM_BASE + mm * MM_SIZE + MM_CPUS] |= 1 << c
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2770,8 +2775,13 @@ class Machine:
         if op == OP_UACCESS_FAULT:
             return self.uaccess_fault(c, t)
         if op == OP_VMALLOC_FAULT:
-            # pre-5.8: any kernel step or body touching kernel memory, with the kernel GS
+            # pre-5.8: any kernel step or body touching kernel memory, with the kernel GS --
+            # but not an NMI-like frame's own entry or exit: the paranoid entry and exit and
+            # nmi_enter()/nmi_exit() touch only the IST stack and per-CPU data, never vmalloc
+            # space (its handlers may: module text)
             if self.v_ct_windows != CT_WIN_OLD or self.user_mode(c) or self.S[C + C_GS_USER]:
+                return 0
+            if self.S[self.top(t) + F_SEQ] == SEQ_NMI and self.next_step(c) >= 0:
                 return 0
             if self.in_idle(c) and self.S[C + C_CT] == CT_IDLE and self.next_step(c) < 0:
                 return 0
@@ -2890,6 +2900,7 @@ class Machine:
             self.note_instr(c)
             self.S[T + T_MM] = self.S[A + T_MM]
             self.S[MM_BASE + self.S[A + T_MM] * MM_SIZE + MM_USERS] += 1
+            self.mm_load(c, t)                  # kthread_use_mm() -> switch_mm_irqs_off()
             return True
         if op == OP_UNUSE_MM:
             if self.S[T + T_MM] < 0:
@@ -2900,9 +2911,13 @@ class Machine:
             return True
         if op == OP_KMAP or op == OP_KUNMAP or op == OP_PMEM_READ or op == OP_STRAY_WRITE:
             return self.ev_pks(c, t, op)
-        # syscall bodies (the table allows the rest only there)
-        if (op == OP_EXEC or op == OP_EXIT) and (self.S[F + F_KMAPS] > 0 or self.S[F + F_KFPU]):
-            return False            # a kmap or kernel-FPU section never outlives its code path
+        # syscall bodies (the table allows the rest only there).  Each of these may sleep
+        # (copy_process()'s allocations, mmap_write_lock(), copy_from_user()...): never in
+        # atomic context, such as a kernel-FPU section (preempt_disable())
+        if self.preempt_count(c) != 0:
+            return False
+        if (op == OP_EXEC or op == OP_EXIT) and self.S[F + F_KMAPS] > 0:
+            return False            # a kmap never outlives its code path
         if op == OP_FORK or op == OP_CLONE:
             return self.ev_fork(c, t, op == OP_CLONE)
         if op == OP_EXEC:
@@ -2978,6 +2993,7 @@ class Machine:
             return False
         self.mm_put(self.S[T + T_MM])
         self.S[T + T_MM] = mm
+        self.mm_load(c, t)                      # exec_mmap() -> activate_mm()
         self.S[T + T_FPS_FPU] = 0
         self.S[T + T_FPS_PASID] = -1
         self.S[T + T_FPS_PASID_BV] = 0
@@ -2993,6 +3009,7 @@ class Machine:
             self.S[T + T_NEED_FPU_LOAD] = 1
             self.write_pkru(c, t, INIT_PKRU)
         self.S[T + T_THREAD_PKRS] = PKS_INIT
+        self.S[T + T_PASID_ACT_EXEC] = self.S[T + T_PASID_ACT]
         self.S[T + T_RSEQ] = 0                  # rseq_execve()
         self.S[self.top(t) + F_SIG_CHECK] = 0
         self.S[T + T_L_FPU] = 0
@@ -3020,6 +3037,13 @@ class Machine:
                 self.fail(O_PKS_ACCESS, 0, pkrs)
             return True
         if op == OP_STRAY_WRITE:
+            # a stray write outside every kmap window of this thread context: a softirq run by
+            # local_bh_enable() enters no exception, so it runs inside the window of the code
+            # that called it, where the design grants the access
+            G: cython.int = F
+            while self.S[G + F_KIND] == FK_SOFTIRQ:
+                G -= FRAME_SIZE
+                held += self.S[G + F_KMAPS]
             if held != 0:
                 return False
             self.note_instr(c)
@@ -3094,11 +3118,14 @@ class Machine:
                 F: cython.int = self.push(c, FK_PF)
                 self.S[F + F_FIXUP] = PF_PKUERR
         else:
-            # ENQCMD: succeeds iff IA32_PASID is valid; else #GP from user
+            # ENQCMD: succeeds iff IA32_PASID is valid; else #GP from user.  The #GP frame
+            # notes whether the mm had a PASID when the instruction ran (pasid_lost: an ENQCMD
+            # that raced the bind on another thread may fail)
             if self.mm_pasid(t) >= 0:
                 self.S[T + T_L_PASID] = 1
             if self.S[C + C_PASID] < 0:
-                self.push(c, FK_GP)
+                F: cython.int = self.push(c, FK_GP)
+                self.S[F + F_ENQCMD_PASID] = 1 if self.mm_pasid(t) >= 0 else 0
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -3311,7 +3338,7 @@ class Machine:
         self.S[K + T_L_FPU] = self.S[T + T_L_FPU]
         self.S[K + T_L_PKRU] = self.S[T + T_L_PKRU]
         self.S[K + T_L_PASID] = 0
-        self.S[K + T_PASID_ACT_MM] = -1
+        self.S[K + T_PASID_ACT_EXEC] = 0
         # rseq_fork(): a CLONE_VM child registers its own area; a fork child keeps the parent's
         self.S[K + T_RSEQ] = 0 if thread else self.S[T + T_RSEQ]
         # the child's user stack is a copy of the parent's memory (fork) or the same memory
@@ -3660,7 +3687,7 @@ class Machine:
                 return "cpu%d: current task %d in state %d" % (
                     c, cur, self.S[TASK_BASE + cur * TASK_SIZE + T_STATE])
             for f in (C_IF, C_GS_USER, C_NEED_RESCHED, C_PEND_TIMER, C_PEND_DEV, C_PEND_IPI,
-                      C_IN_MCE, C_XINUSE_PKRU, C_IN_KFPU):
+                      C_IN_MCE, C_XINUSE_PKRU, C_IN_KFPU, C_SOFTIRQ_PENDING):
                 if self.S[C + f] not in (0, 1):
                     return "cpu%d: flag field %d is %d" % (c, f, self.S[C + f])
             for f in (C_CT_CALLS, C_RCU_NMI, C_RCU_IRQ, C_PREEMPT, C_SOFTIRQ, C_HARDIRQ,

@@ -15,7 +15,7 @@ _core = load_source_core()
 CT_NAMES = {0: "KERNEL", 1: "USER", 2: "IDLE"}
 TASK_STATES = {0: "free", 1: "running", 2: "runnable", 3: "sleeping", 4: "dead", 5: "new"}
 FRAME_KINDS = {0: "base", 1: "syscall", 2: "pf", 3: "gp", 4: "irq", 5: "nmi", 6: "mce",
-               7: "db", 8: "bp", 9: "pf(vmalloc)"}
+               7: "db", 8: "bp", 9: "pf(vmalloc)", 10: "softirq"}
 NMI_STATES = {0: "not_running", 1: "executing", 2: "latched"}
 
 

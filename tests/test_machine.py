@@ -1189,3 +1189,37 @@ cpu1 sigreturn 256
     assert d.cpu(1, "PASID") == d.task("t1", "FPS_PASID") == d.mm(d.task("t1", "MM"), "PASID") >= 0
     d.run("cpu1 ret\ncpu1 kfpu_begin")
     assert d.g("VIOL") == 0
+
+
+def test_kernel_fpu_begin_is_refused_in_task_context_inside_fpregs_lock(d: Driver) -> None:
+    """Rule b: irq_fpu_usable()'s "Task context except from within fpregs_lock()'ed critical
+    regions" is a rule for callers.  No task-context body runs inside such a region in the model
+    (a #PF there is fixup-only), so the guard is shown by putting the state there directly: a
+    syscall body with the BH count raised, as fpregs_lock() raises it."""
+    in_syscall_body(d)
+    d.set_cpu(0, "SOFTIRQ", 1)
+    before = masked(d.state_bytes())
+    assert d.kinds("cpu0 kfpu_begin") == ["skip"]
+    assert masked(d.state_bytes()) == before
+    d.set_cpu(0, "SOFTIRQ", 0)
+    assert d.kinds("cpu0 kfpu_begin") == ["event"]
+
+
+def test_a_pf_under_pagefault_disable_has_no_body(d: Driver) -> None:
+    """Rule a: the fault that hits copy_fpregs_to_sigframe()'s XSAVE runs entry, the fixup (IRQs
+    off) and the exit; then the XSAVE fails and the kernel's retry runs."""
+    in_syscall_body(d)
+    d.run("cpu0 kill t0\ncpu0 ret")
+    d.steps("\n".join(["cpu0 step"] * 5))
+    assert d.pending(0) == "xsave_to_sigframe"
+    assert d.kinds("cpu0 uaccess_fault") == ["event"]
+    assert d.top("t0", "FIXUP") == L.PF_FIXUP
+    assert d.steps("\n".join(["cpu0 step"] * 4)) == [
+        A["irqentry_enter_kernel"], A["pks_save"], A["by_kind"], "kernelmode_fixup_or_oops"]
+    assert d.cpu(0, "IF") == 0
+    assert d.steps("\n".join(["cpu0 step"] * 3)) == KERNEL_EXIT
+    assert d.frame("t0", 1, "UFAULT") == 1
+    assert d.steps("\n".join(["cpu0 step"] * 5)) == [
+        "xsave_to_sigframe", "fpregs_unlock", "__clear_user+retry", "fpregs_restore_userregs",
+        "xsave_to_sigframe"]
+    assert d.task("t0", "NSIG") == 1 and d.violation() is None
