@@ -27,7 +27,11 @@ __all__ = ["FORMAT", "GRAMMAR", "HEADER_KEYS", "Event", "Program", "ProgramError
 FORMAT = "fuzzcore-program 1"
 # SPEC 2.1's header keys, in the order serialize() writes them.
 HEADER_KEYS: tuple[str, ...] = (
-    "format", "config", "cpu-vendor", "variant", "expect", "found-by", "minimized-from", "note")
+    "format", "config", "cpu-vendor", "variant", "expect", "expect-state", "found-by",
+    "minimized-from", "note")
+# Headers that may span several lines: their values are joined with a space.
+MULTILINE_KEYS = ("note", "expect-state")
+_STATE_ITEM = re.compile(r"[a-z0-9_\[\].]+=\S+")
 
 _TOKEN = re.compile(r"\S+")
 _CPU = re.compile(r"cpu([0-9]+)")
@@ -131,6 +135,13 @@ class Program:
         return self.headers.get("variant")
 
     @property
+    def expect_state(self) -> list[tuple[str, str]]:
+        """The ``# expect-state:`` items, (field, value) in order (SPEC 4: fields named as
+        ``--trace`` names them)."""
+        return [tuple(item.split("=", 1)) for item in  # type: ignore[misc]
+                self.headers.get("expect-state", "").split()]
+
+    @property
     def expect(self) -> str | None:
         return self.headers.get("expect")
 
@@ -158,8 +169,8 @@ class Program:
             raw = m.group(2)
             col = m.start(2) + len(raw) - len(raw.lstrip()) + 1
             value = _check_header(m.group(1), raw.strip(), path, lineno, col)
-            if m.group(1) == "note" and headers.get("note"):
-                value = f"{headers['note']} {value}".strip()   # a note may span lines
+            if m.group(1) in MULTILINE_KEYS and headers.get(m.group(1)):
+                value = f"{headers[m.group(1)]} {value}".strip()   # it may span lines
             headers[m.group(1)] = value
         cfg = _resolve(config, headers.get("config", DEFAULT_CONFIG))
         events = []
@@ -319,6 +330,12 @@ def _check_header(key: str, value: str, path: str, line: int, col: int) -> str:
     if key == "cpu-vendor" and value not in VENDORS:
         raise ProgramError(f"unknown cpu-vendor {value!r} (valid: {', '.join(VENDORS)})",
                            path, line, col)
+    if key == "expect-state":
+        for m in _TOKEN.finditer(value):
+            if not _STATE_ITEM.fullmatch(m.group()):
+                raise ProgramError(f"expect-state: {m.group()!r} is not FIELD=VALUE (a field "
+                                   "as --trace names it, e.g. cpu0.pkru=60)", path, line,
+                                   col + m.start())
     return value
 
 
