@@ -39,6 +39,8 @@ cdef enum:
     PF_FULL = 0
     PF_FIXUP = 1
     PF_PKUERR = 2
+    PF_PATH_VSYSCALL = 1
+    PF_PATH_MM = 2
     SEQ_BASE = 0
     SEQ_SYSCALL = 1
     SEQ_USER = 2
@@ -357,42 +359,43 @@ cdef enum:
     F_SOFTIRQ = 6
     F_FIXUP = 7
     F_UFAULT = 8
-    F_SIGRETURNED = 9
-    F_SIG_RETRY = 10
-    F_ENQCMD_PASID = 11
-    F_CT_PREV = 12
-    F_CT_READ = 13
-    F_CT_NEXT = 14
-    F_CT_IF = 15
-    F_EXIT_RCU = 16
-    F_RCU_IRQ = 17
-    F_GS_SWAPPED = 18
-    F_KMAPS = 19
-    F_KFPU = 20
-    F_PKS_SAVED = 21
-    F_SAVE_PKRS = 22
-    F_SAVE_TPKRS = 23
-    F_SAVE_REF = 24
-    F_ENTRY_PKRS = 25
-    F_ENTRY_TPKRS = 26
-    F_ENTRY_REF = 27
-    F_BODYOP = 28
-    F_BODYOP_STEP = 29
-    F_BODYOP_ARG = 30
-    F_SIGSEGV = 31
-    F_RESUME = 32
-    F_SIG_PKRU = 33
-    F_SIG_CHECK = 34
-    F_SIG_EXPECT = 35
-    FRAME_SIZE = 36
-    TASK_SIZE = 509
+    F_SYSCALL_OP = 9
+    F_PF_PATH = 10
+    F_SIG_RETRY = 11
+    F_ENQCMD_PASID = 12
+    F_CT_PREV = 13
+    F_CT_READ = 14
+    F_CT_NEXT = 15
+    F_CT_IF = 16
+    F_EXIT_RCU = 17
+    F_RCU_IRQ = 18
+    F_GS_SWAPPED = 19
+    F_KMAPS = 20
+    F_KFPU = 21
+    F_PKS_SAVED = 22
+    F_SAVE_PKRS = 23
+    F_SAVE_TPKRS = 24
+    F_SAVE_REF = 25
+    F_ENTRY_PKRS = 26
+    F_ENTRY_TPKRS = 27
+    F_ENTRY_REF = 28
+    F_BODYOP = 29
+    F_BODYOP_STEP = 30
+    F_BODYOP_ARG = 31
+    F_SIGSEGV = 32
+    F_RESUME = 33
+    F_SIG_PKRU = 34
+    F_SIG_CHECK = 35
+    F_SIG_EXPECT = 36
+    FRAME_SIZE = 37
+    TASK_SIZE = 521
     MM_USERS = 0
     MM_PASID = 1
     MM_CPUS = 2
     MM_SIZE = 3
     MM_BASE = 218
     TASK_BASE = 248
-    STATE_SIZE = 7374
+    STATE_SIZE = 7542
     TR_EVENT = 0
     TR_SKIP = 1
     TR_STEP = 2
@@ -558,6 +561,8 @@ cdef class Machine:
     cdef int uaccess_fault(self, int c, int t) noexcept
     cdef int injected(self, int c, int op, int arg) noexcept
     cdef bint body_event(self, int c, int op, int arg) noexcept
+    cdef bint body_op(self, int c, int t, int op, int arg, int ctx) noexcept
+    cdef bint syscall_op(self, int c, int t, int op, int arg) noexcept
     cdef void try_to_wake_up(self, int c, int t) noexcept
     cdef bint ev_exec(self, int c, int t) noexcept
     cdef bint ev_pks(self, int c, int t, int op) noexcept

@@ -71,6 +71,8 @@ if not cython.compiled:
     PF_FULL = 0            # an ordinary #PF: its body handles the fault and may sleep
     PF_FIXUP = 1           # faulthandler_disabled(): only the exception-table fixup runs
     PF_PKUERR = 2          # a pkey access error from user: bad_area_access_error(), SIGSEGV
+    PF_PATH_VSYSCALL = 1   # F_PF_PATH: emulate_vsyscall() (user accesses only)
+    PF_PATH_MM = 2         # F_PF_PATH: handle_mm_fault() (copy-on-write, file reads, locks)
 
     # which Appendix A sequence a frame runs
     SEQ_BASE = 0
@@ -310,7 +312,10 @@ if not cython.compiled:
      F_SOFTIRQ,       # irq: in its softirq phase
      F_FIXUP,         # pf: PF_FULL, PF_FIXUP (no body: the fixup only) or PF_PKUERR
      F_UFAULT,        # its pending umem step was hit by a fixup-only #PF: the access fails
-     F_SIGRETURNED,   # syscall: rt_sigreturn ran; nothing but the return may follow
+     F_SYSCALL_OP,    # syscall: the operation this syscall is (fork, exec, sigreturn...), 0
+                      # while it is none yet; after rt_sigreturn only the return follows
+     F_PF_PATH,       # pf from user: PF_PATH_* once its body chose vsyscall emulation or
+                      # handle_mm_fault()
      F_SIG_RETRY,     # signal delivery: the XSAVE to the frame failed; fault in and retry
      F_ENQCMD_PASID,  # gp: the mm had a PASID when the ENQCMD ran (pasid_lost judges it)
      F_CT_PREV,       # soft context tracking: ct_state saved at entry (-1 none)
@@ -337,7 +342,7 @@ if not cython.compiled:
      F_SIG_PKRU,      # signal delivery: the PKRU sig_prepare_pkru() kept
      F_SIG_CHECK,     # SIG_HANDLER / SIG_RETURNED: what the next return to user must show
      F_SIG_EXPECT,    # the PKRU a sigreturn must leave
-     FRAME_SIZE) = range(37)
+     FRAME_SIZE) = range(38)
 
     TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
 
@@ -814,7 +819,8 @@ class Machine:
     @cython.inline
     @cython.exceptval(check=False)
     def check_pks(self, c: cython.int, t: cython.int) -> cython.void:
-        """pks_task and pks_refcount (SPEC 1.8, kernel-notes P3, P5)."""
+        """pks_task and pks_refcount (SPEC 1.8, kernel-notes P3, P5).  pks_task judges task
+        context: syscall frames, and softirqs run by local_bh_enable() on top of them."""
         T: cython.int = self.task(t)
         depth: cython.int = self.S[T + T_DEPTH]
         d: cython.int
@@ -828,7 +834,8 @@ class Machine:
         kinds_matter: cython.bint = pkrs != self.S[T + T_THREAD_PKRS]
         # one walk down the frames (this runs after every step)
         for d in range(depth, 0, -1):
-            if self.S[F + F_KIND] != FK_SYSCALL:
+            # a softirq run by local_bh_enable() is task context too: no exception entry
+            if self.S[F + F_KIND] != FK_SYSCALL and self.S[F + F_KIND] != FK_SOFTIRQ:
                 only_syscall = False
             if level == 0:
                 held += self.S[F + F_KMAPS]
@@ -1980,12 +1987,14 @@ class Machine:
         if self.S[C + C_NEED_RESCHED]:
             self.S[C + C_IF] = 1
             self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
+        elif self.S[T + T_MCE_WORK] or (self.S[T + T_NOTIFY_RESUME]
+                                        and not self.signal_deliverable(t, F)):
+            # get_signal() runs task_work_run() before dequeuing: task work first
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = ST_NOTIFY_RESUME
         elif self.signal_deliverable(t, F):
             self.S[C + C_IF] = 1
             self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
-        elif self.S[T + T_NOTIFY_RESUME]:
-            self.S[C + C_IF] = 1
-            self.S[F + F_PHASE] = ST_NOTIFY_RESUME
         else:
             self.S[C + C_IF] = 0
             self.S[F + F_PHASE] = ST_EXIT_FPU
@@ -2013,10 +2022,11 @@ class Machine:
         self.S[C + C_IF] = 1
         if self.S[C + C_NEED_RESCHED]:
             self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
+        elif self.S[T + T_MCE_WORK] or (self.S[T + T_NOTIFY_RESUME]
+                                        and not self.signal_deliverable(t, F)):
+            self.S[F + F_PHASE] = ST_NOTIFY_RESUME
         elif self.signal_deliverable(t, F):
             self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
-        elif self.S[T + T_NOTIFY_RESUME]:
-            self.S[F + F_PHASE] = ST_NOTIFY_RESUME
         else:
             self.S[F + F_PHASE] = ST_OLD_USER_ENTER
 
@@ -2249,7 +2259,10 @@ class Machine:
             self.S[G + 0] = self.S[C + C_FPU]
             self.S[G + 1] = self.S[C + C_PKRU]
             self.S[G + 2] = 0 if self.v_pkru == PKRU_THREAD_NOFRAME else self.S[C + C_XINUSE_PKRU]
-            self.S[F + F_PHASE] = ST_SIG_UPDATE_PKRU
+            # update_pkru_in_sigframe() (70044df250d0) exists only where sig_prepare_pkru()
+            # wrote 0 first: not before 5.14 (the XSAVE holds PKRU), nor in tglx's proposal
+            self.S[F + F_PHASE] = (ST_SIG_UNLOCK if self.pkru_in_xsave()
+                                   or self.v_pkru == PKRU_THREAD_NOFRAME else ST_SIG_UPDATE_PKRU)
         elif st == ST_SIG_UPDATE_PKRU:
             # xsave_to_user_sigframe() -> update_pkru_in_sigframe() (6a1853bdf178: inside the
             # fpregs_lock()/pagefault_disable() section): the kept PKRU into the frame;
@@ -2614,7 +2627,7 @@ class Machine:
         k: cython.int = self.S[F + F_KIND]
         user: cython.bint = self.S[F + F_FROM_USER] != 0
         if k == FK_SYSCALL:
-            return CTX_SIGRETURNED if self.S[F + F_SIGRETURNED] else CTX_SYSCALL
+            return CTX_SIGRETURNED if self.S[F + F_SYSCALL_OP] == OP_SIGRETURN else CTX_SYSCALL
         if k == FK_PF:
             return CTX_PF_USER if user else CTX_PF_KERNEL
         if k == FK_GP:
@@ -2697,6 +2710,8 @@ class Machine:
         if st >= 0:
             if self.step_flags[st] & SF_UMEM == 0:
                 return 0
+            if st == ST_NOTIFY_RESUME and not self.S[T + T_RSEQ]:
+                return 0                # task work alone (kill_me_maybe()) reads no user memory
             fixup = self.step_flags[st] & SF_UMEM_NOPF != 0 or self.preempt_count(c) != 0
         else:
             ctx: cython.int = self.body_ctx(c)
@@ -2707,6 +2722,12 @@ class Machine:
             fixup = self.preempt_count(c) != 0 or (self.ctx_nofault >> ctx) & 1
             if fixup and not self.nmi_uaccess_okay(c):
                 return 0
+            if ctx == CTX_PF_USER:
+                # a #PF from user reads user memory only in emulate_vsyscall(), which returns
+                # before any VMA lookup: not in a fault that handle_mm_fault() handles
+                if self.S[self.top(t) + F_PF_PATH] == PF_PATH_MM:
+                    return 0
+                self.S[self.top(t) + F_PF_PATH] = PF_PATH_VSYSCALL
         F: cython.int = self.push(c, FK_PF)
         self.S[F + F_FIXUP] = PF_FIXUP if fixup else PF_FULL
         return 1
@@ -2812,6 +2833,23 @@ class Machine:
         ctx: cython.int = self.body_ctx(c)
         if ctx == CTX_NONE or not (self.body_ok[ctx] >> op) & 1:
             return False
+        F: cython.int = self.top(t)
+        if ctx != CTX_PF_USER or op == OP_RET or op == OP_STRAY_WRITE:
+            return self.body_op(c, t, op, arg, ctx)
+        # the body of a #PF from user is emulate_vsyscall() or handle_mm_fault(), not both
+        # (do_user_addr_fault()): what handle_mm_fault() does excludes user accesses
+        if self.S[F + F_PF_PATH] == PF_PATH_VSYSCALL or not self.body_op(c, t, op, arg, ctx):
+            return False
+        self.S[F + F_PF_PATH] = PF_PATH_MM
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def body_op(self, c: cython.int, t: cython.int, op: cython.int, arg: cython.int,
+                ctx: cython.int) -> cython.bint:
+        """A body event its handler kind allows: its own guard, then its effect."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
         if op == OP_KFPU_BEGIN or op == OP_KFPU_END:
             return self.ev_kernel_fpu(c, t, op, ctx)
         F: cython.int = self.top(t)
@@ -2911,13 +2949,24 @@ class Machine:
             return True
         if op == OP_KMAP or op == OP_KUNMAP or op == OP_PMEM_READ or op == OP_STRAY_WRITE:
             return self.ev_pks(c, t, op)
-        # syscall bodies (the table allows the rest only there).  Each of these may sleep
-        # (copy_process()'s allocations, mmap_write_lock(), copy_from_user()...): never in
-        # atomic context, such as a kernel-FPU section (preempt_disable())
-        if self.preempt_count(c) != 0:
+        # syscall operations (the table allows the rest only in a syscall's body).  Each is
+        # the syscall itself: one per syscall, and not where another syscall's code path
+        # holds a kmap.  Each may sleep (copy_process()'s allocations, mmap_write_lock(),
+        # copy_from_user()...): never in atomic context, such as a kernel-FPU section
+        if self.S[F + F_SYSCALL_OP] or self.S[F + F_KMAPS] > 0 or self.preempt_count(c) != 0:
             return False
-        if (op == OP_EXEC or op == OP_EXIT) and self.S[F + F_KMAPS] > 0:
-            return False            # a kmap never outlives its code path
+        if not self.syscall_op(c, t, op, arg):
+            return False
+        self.S[F + F_SYSCALL_OP] = op
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def syscall_op(self, c: cython.int, t: cython.int, op: cython.int,
+                   arg: cython.int) -> cython.bint:
+        """The syscalls with an event of their own (SPEC 1.5): guard, then effect."""
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
         if op == OP_FORK or op == OP_CLONE:
             return self.ev_fork(c, t, op == OP_CLONE)
         if op == OP_EXEC:
@@ -3188,13 +3237,12 @@ class Machine:
     @cython.exceptval(check=False)
     def ev_sigreturn(self, c: cython.int, t: cython.int, arg: cython.int) -> cython.void:
         """rt_sigreturn, A.9 (1): restore_altstack() first (d10b554919d4), fpregs_lock();
-        the rest is pending.  One per syscall: after it only the return follows
-        (F_SIGRETURNED).  fpu=sigrestore_nobh (#1) takes no lock."""
+        the rest is pending.  After it only the return follows (CTX_SIGRETURNED).
+        fpu=sigrestore_nobh (#1) takes no lock."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
         F: cython.int = self.top(t)
         self.S[T + T_WINDOW] += 1
-        self.S[F + F_SIGRETURNED] = 1
         if self.v_fpu != FPU_SIGRESTORE_NOBH:
             self.S[C + C_SOFTIRQ] += 1
         self.S[F + F_BODYOP] = BOP_SIGRETURN
@@ -3213,7 +3261,7 @@ class Machine:
         locks: cython.bint = self.v_fpu != FPU_SIGRESTORE_NOBH
         G: cython.int = T + T_SIGFRAMES + (self.S[T + T_NSIG] - 1) * SIG_SIZE
         if st == BO_SIGRETURN_XRSTOR:
-            if arg == SIGRETURN_CORRUPT:
+            if arg == SIGRETURN_CORRUPT and not self.S[F + F_UFAULT]:
                 # XRSTOR #GP (not a #PF): fatal.  `if (test_thread_flag(TIF_NEED_FPU_LOAD))
                 # __cpu_invalidate_fpregs_state();` then fpu__clear_user_states(): every failure
                 # resets the FPU state (efa165504943); not so in #10

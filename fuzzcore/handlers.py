@@ -211,6 +211,7 @@ BODY_EVENTS = ("kmap", "kunmap", "pmem_read", "stray_write", "kfpu_begin", "kfpu
 def body_masks() -> tuple[list[int], int, int]:
     """(one bitmask of allowed opcodes per context, the contexts whose user accesses are all
     nofault, the contexts where a kprobe can land), for the core."""
+    assert len(BY_NAME) < 63, "the core keeps a context's events in one 64-bit mask"
     masks = []
     nofault = 0
     kprobes = 0

@@ -771,9 +771,12 @@ def test_clone_shares_the_mm(d: Driver) -> None:
 
 def test_fork_with_no_free_slot_is_skipped_and_exit_frees_one(d: Driver) -> None:
     in_syscall_body(d)
-    d.run("cpu0 fork")
-    records = d.run("cpu0 fork")                    # the first fork's steps run, then: no slot
+    d.run("cpu0 fork")                              # t3, the last free slot
+    records = d.run("cpu0 fork")                    # one per syscall: its steps run, then skip
     assert [r[0] for r in records] == ["step"] * 3 + ["skip"]
+    d.run("cpu0 ret")
+    d.step_until_idle(0)
+    in_syscall_body(d)                              # another syscall: no free slot
     before = masked(d.state_bytes())
     assert d.kinds("cpu0 clone\ncpu0 fork") == ["skip", "skip"]
     assert masked(d.state_bytes()) == before
@@ -1178,6 +1181,8 @@ cpu1 enqcmd
 cpu1 ret
 cpu1 syscall
 cpu1 fork
+cpu1 ret
+cpu1 syscall
 cpu1 yield
 cpu1 syscall
 cpu1 yield
