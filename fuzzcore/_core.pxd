@@ -35,6 +35,12 @@ cdef enum:
     FK_DB = 7
     FK_BP = 8
     FK_VMALLOC = 9
+    FK_SOFTIRQ = 10
+    PF_FULL = 0
+    PF_FIXUP = 1
+    PF_PKUERR = 2
+    PF_PATH_VSYSCALL = 1
+    PF_PATH_MM = 2
     SEQ_BASE = 0
     SEQ_SYSCALL = 1
     SEQ_USER = 2
@@ -83,7 +89,8 @@ cdef enum:
     OP_SIGRETURN = 34
     OP_PASID_BIND = 35
     OP_PKEY_ALLOC = 36
-    NOPS = 37
+    OP_RSEQ = 37
+    NOPS = 38
     O_RCU_EQS = 0
     O_CT_USER = 1
     O_CT_RECURSION = 2
@@ -132,52 +139,88 @@ cdef enum:
     ST_CT_CHANGE = 11
     ST_PKS_SAVE2 = 12
     ST_GP_FIXUP = 13
-    ST_IRQ_EXIT = 14
-    ST_SOFTIRQ_END = 15
-    ST_PKS_RESTORE = 16
-    ST_EXIT_PREPARE = 17
-    ST_EXIT_LOOP = 18
-    ST_EXIT_SCHEDULE = 19
-    ST_EXIT_FPU = 20
-    ST_USER_ENTER = 21
-    ST_SWAPGS_EXIT = 22
-    ST_SYSRET = 23
-    ST_OLD_WORK = 24
-    ST_OLD_USER_ENTER = 25
-    ST_OLD_IRQ_DISABLE = 26
-    ST_OLD_RECHECK = 27
-    ST_OLD_USER_EXIT = 28
-    ST_IRQENTRY_EXIT_KERNEL = 29
-    ST_SOFT_USER_ENTER = 30
-    ST_IRET = 31
-    ST_NMI_EXIT = 32
-    ST_NMI_SWAPGS_EXIT = 33
-    ST_NMI_IRET = 34
-    ST_SIG_PREPARE_PKRU = 35
-    ST_SIG_LOCK = 36
-    ST_SIG_RESTORE = 37
-    ST_SIG_XSAVE = 38
-    ST_SIG_UNLOCK = 39
-    ST_SIG_UPDATE_PKRU = 40
-    ST_SIG_CLEAR_USER_STATES = 41
-    SW_PICK = 42
-    SW_FPU_PREPARE = 43
-    SW_PKRU_LOAD = 44
-    SW_PKRS_LOAD = 45
-    SW_CURRENT = 46
-    SW_FPU_FINISH = 47
-    SW_FINISH = 48
-    BO_CLONE_RESTORE = 49
-    BO_CLONE_XSAVE = 50
-    BO_CLONE_UNLOCK = 51
-    BO_PKS_UPDATE2 = 52
-    BO_SIGRETURN_XRSTOR = 53
-    BO_SIGRETURN_ACTIVATE = 54
-    NSTEPS = 55
+    ST_PF_FIXUP = 14
+    ST_PF_PKUERR = 15
+    ST_IRQ_EXIT = 16
+    ST_SOFTIRQ_END = 17
+    ST_SOFTIRQ_RETURN = 18
+    ST_PKS_RESTORE = 19
+    ST_EXIT_PREPARE = 20
+    ST_EXIT_LOOP = 21
+    ST_EXIT_SCHEDULE = 22
+    ST_NOTIFY_RESUME = 23
+    ST_EXIT_FPU = 24
+    ST_USER_ENTER = 25
+    ST_SWAPGS_EXIT = 26
+    ST_SYSRET = 27
+    ST_OLD_WORK = 28
+    ST_OLD_USER_ENTER = 29
+    ST_OLD_IRQ_DISABLE = 30
+    ST_OLD_RECHECK = 31
+    ST_OLD_USER_EXIT = 32
+    ST_IRQENTRY_EXIT_KERNEL = 33
+    ST_PREEMPT_IRQ_ENABLE = 34
+    ST_PREEMPT_SCHEDULE = 35
+    ST_SOFT_USER_ENTER = 36
+    ST_IRET = 37
+    ST_NMI_EXIT = 38
+    ST_NMI_SWAPGS_EXIT = 39
+    ST_NMI_IRET = 40
+    ST_SIG_PREPARE_PKRU = 41
+    ST_SIG_LOCK = 42
+    ST_SIG_RESTORE = 43
+    ST_SIG_ACTIVATE = 44
+    ST_SIG_XSAVE = 45
+    ST_SIG_UPDATE_PKRU = 46
+    ST_SIG_UNLOCK = 47
+    ST_SIG_FAULT_IN = 48
+    ST_SIG_SETUP_FRAME = 49
+    ST_SIG_CLEAR_USER_STATES = 50
+    ST_SIG_MARK_ACTIVATE = 51
+    SW_PICK = 52
+    SW_FPU_PREPARE = 53
+    SW_PKRU_LOAD = 54
+    SW_PKRS_LOAD = 55
+    SW_CURRENT = 56
+    SW_FPU_FINISH = 57
+    SW_FINISH = 58
+    BO_CLONE_RESTORE = 59
+    BO_CLONE_ACTIVATE = 60
+    BO_CLONE_XSAVE = 61
+    BO_CLONE_UNLOCK = 62
+    BO_PKS_UPDATE2 = 63
+    BO_MIGRATE_ENABLE = 64
+    BO_SIGRETURN_XRSTOR = 65
+    BO_SIGRETURN_FAULT_IN = 66
+    BO_SIGRETURN_SUPERVISOR = 67
+    BO_SIGRETURN_ACTIVATE = 68
+    BO_KFPU_XSAVE = 69
+    BO_KFPU_INVALIDATE = 70
+    NSTEPS = 71
     BOP_NONE = 0
     BOP_FPU_CLONE = 1
     BOP_PKS_UPDATE = 2
     BOP_SIGRETURN = 3
+    BOP_KFPU_BEGIN = 4
+    CTX_SYSCALL = 0
+    CTX_PF_USER = 1
+    CTX_PF_KERNEL = 2
+    CTX_GP = 3
+    CTX_GP_FIXED = 4
+    CTX_IRQ = 5
+    CTX_SOFTIRQ = 6
+    CTX_NMI = 7
+    CTX_MCE = 8
+    CTX_DB_USER = 9
+    CTX_DB_KERNEL = 10
+    CTX_BP_USER = 11
+    CTX_BP_KERNEL = 12
+    CTX_KTHREAD = 13
+    CTX_IDLE = 14
+    CTX_VMALLOC = 15
+    CTX_SIGRETURNED = 16
+    NCTX = 17
+    CTX_NONE = -1
     PKS_PTREGS = 0
     PKS_BYVALUE = 1
     PKS_EARLY_SAVE = 2
@@ -205,6 +248,7 @@ cdef enum:
     FPU_CLOBBERED = 256
     SIGRETURN_KEEP = 256
     SIGRETURN_CORRUPT = 257
+    SIGRETURN_PKRU_INIT = 258
     SIG_HANDLER = 1
     SIG_RETURNED = 2
     G_NCPU = 0
@@ -228,7 +272,10 @@ cdef enum:
     G_CHECK_ACT = 18
     G_USED = 19
     G_KICK = 20
-    G_NFIELDS = 21
+    G_KERNEL_FINDING = 21
+    G_NFIELDS = 22
+    KF_NONE = 0
+    KF_EXEC_PASID_ACTIVATED = 1
     C_CURR = 0
     C_IF = 1
     C_GS_USER = 2
@@ -247,25 +294,26 @@ cdef enum:
     C_NMI_STATE = 15
     C_IN_MCE = 16
     C_DR7_OFF = 17
-    C_SW_STEP = 18
-    C_SW_PREV = 19
-    C_SW_NEXT = 20
-    C_SW_DEPTH = 21
-    C_IN_KFPU = 22
-    C_FPU = 23
-    C_PKRU = 24
-    C_XINUSE_PKRU = 25
-    C_PASID = 26
-    C_PKRS = 27
-    C_PKRS_CACHE = 28
-    C_OWNER = 29
-    C_PKS_SLOT_PKRS = 30
-    C_PKS_SLOT_TPKRS = 31
-    C_PKS_SLOT_REF = 32
-    C_RQ_LEN = 33
-    C_RQ = 34
-    CPU_SIZE = 48
-    CPU_BASE = 21
+    C_SOFTIRQ_PENDING = 18
+    C_SW_STEP = 19
+    C_SW_PREV = 20
+    C_SW_NEXT = 21
+    C_SW_DEPTH = 22
+    C_IN_KFPU = 23
+    C_FPU = 24
+    C_PKRU = 25
+    C_XINUSE_PKRU = 26
+    C_PASID = 27
+    C_PKRS = 28
+    C_PKRS_CACHE = 29
+    C_OWNER = 30
+    C_PKS_SLOT_PKRS = 31
+    C_PKS_SLOT_TPKRS = 32
+    C_PKS_SLOT_REF = 33
+    C_RQ_LEN = 34
+    C_RQ = 35
+    CPU_SIZE = 49
+    CPU_BASE = 22
     T_STATE = 0
     T_KIND = 1
     T_CPU = 2
@@ -290,14 +338,18 @@ cdef enum:
     T_L_PKRU = 21
     T_L_PASID = 22
     T_NSIG = 23
-    T_PKS_SLOT_PKRS = 24
-    T_PKS_SLOT_TPKRS = 25
-    T_PKS_SLOT_REF = 26
-    T_PKS_IDX = 27
-    T_PKS_STACK = 28
-    T_SIGFRAMES = 49
+    T_RSEQ = 24
+    T_NOTIFY_RESUME = 25
+    T_MCE_WORK = 26
+    T_PASID_ACT_EXEC = 27
+    T_PKS_SLOT_PKRS = 28
+    T_PKS_SLOT_TPKRS = 29
+    T_PKS_SLOT_REF = 30
+    T_PKS_IDX = 31
+    T_PKS_STACK = 32
+    T_SIGFRAMES = 53
     SIG_SIZE = 6
-    T_FRAME0 = 73
+    T_FRAME0 = 77
     F_KIND = 0
     F_SEQ = 1
     F_FROM_USER = 2
@@ -305,40 +357,45 @@ cdef enum:
     F_PHASE = 4
     F_IRQ_KIND = 5
     F_SOFTIRQ = 6
-    F_SOFTIRQ_RAISED = 7
-    F_CT_PREV = 8
-    F_CT_READ = 9
-    F_CT_NEXT = 10
-    F_CT_IF = 11
-    F_EXIT_RCU = 12
-    F_RCU_IRQ = 13
-    F_GS_SWAPPED = 14
-    F_KMAPS = 15
-    F_KFPU = 16
-    F_PKS_SAVED = 17
-    F_SAVE_PKRS = 18
-    F_SAVE_TPKRS = 19
-    F_SAVE_REF = 20
-    F_ENTRY_PKRS = 21
-    F_ENTRY_TPKRS = 22
-    F_ENTRY_REF = 23
-    F_BODYOP = 24
-    F_BODYOP_STEP = 25
-    F_BODYOP_ARG = 26
-    F_SIGSEGV = 27
-    F_RESUME = 28
-    F_SIG_PKRU = 29
-    F_SIG_CHECK = 30
-    F_SIG_EXPECT = 31
-    FRAME_SIZE = 32
-    TASK_SIZE = 457
+    F_FIXUP = 7
+    F_UFAULT = 8
+    F_SYSCALL_OP = 9
+    F_PF_PATH = 10
+    F_SIG_RETRY = 11
+    F_ENQCMD_PASID = 12
+    F_CT_PREV = 13
+    F_CT_READ = 14
+    F_CT_NEXT = 15
+    F_CT_IF = 16
+    F_EXIT_RCU = 17
+    F_RCU_IRQ = 18
+    F_GS_SWAPPED = 19
+    F_KMAPS = 20
+    F_KFPU = 21
+    F_PKS_SAVED = 22
+    F_SAVE_PKRS = 23
+    F_SAVE_TPKRS = 24
+    F_SAVE_REF = 25
+    F_ENTRY_PKRS = 26
+    F_ENTRY_TPKRS = 27
+    F_ENTRY_REF = 28
+    F_BODYOP = 29
+    F_BODYOP_STEP = 30
+    F_BODYOP_ARG = 31
+    F_SIGSEGV = 32
+    F_RESUME = 33
+    F_SIG_PKRU = 34
+    F_SIG_CHECK = 35
+    F_SIG_EXPECT = 36
+    FRAME_SIZE = 37
+    TASK_SIZE = 521
     MM_USERS = 0
     MM_PASID = 1
     MM_CPUS = 2
     MM_SIZE = 3
-    MM_BASE = 213
-    TASK_BASE = 243
-    STATE_SIZE = 6641
+    MM_BASE = 218
+    TASK_BASE = 248
+    STATE_SIZE = 7542
     TR_EVENT = 0
     TR_SKIP = 1
     TR_STEP = 2
@@ -349,6 +406,7 @@ cdef enum:
     SF_INSTR_FRAME = 2
     SF_UMEM = 4
     SF_NEUTRAL = 8
+    SF_UMEM_NOPF = 16
     TR_SIZE = 4
     MAX_STEPS_PER_EVENT = 4096
     COV_SIZE = 1048576
@@ -375,6 +433,8 @@ cdef class Machine:
     cdef public long actions         # micro-steps and event actions run (never reset)
     cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
     cdef unsigned char[::1] step_flags  # per step, its SF_* flags in this design
+    cdef long long[::1] body_ok      # per handler kind (CTX_*), the body events it may run (bit per opcode)
+    cdef int ctx_nofault, ctx_kprobes  # handler kinds whose user accesses are nofault / where kprobes land
     cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table
@@ -404,6 +464,7 @@ cdef class Machine:
     cdef void note_schedule(self, int c) noexcept
     cdef inline void check_state(self, int c) noexcept
     cdef inline void check_fpu(self, int c, int t) noexcept
+    cdef inline bint cpu_in_window(self, int c) noexcept
     cdef inline void check_coherent(self, int t, int c) noexcept
     cdef inline void check_pks(self, int c, int t) noexcept
     cdef inline bint finish_check(self, int c, bint check) noexcept
@@ -416,11 +477,18 @@ cdef class Machine:
     cdef void trace_append(self, int kind, int c, int arg) noexcept
     cdef int push(self, int c, int kind) noexcept
     cdef void pop(self, int c, int t) noexcept
+    cdef bint db_blocked(self, int c) noexcept
+    cdef inline bint in_interrupt(self, int c) noexcept
+    cdef void preempt_point(self, int c) noexcept
+    cdef void local_bh_enable(self, int c) noexcept
+    cdef bint do_softirq(self, int c) noexcept
+    cdef void migrate_enable(self, int c, int t) noexcept
     cdef inline int pending(self, int c) noexcept
     cdef int next_step(self, int c) noexcept
     cdef inline bint step_is_instr(self, int c, int st) noexcept
     cdef int step_instr_mark(self, int st) noexcept
     cdef bint step_touches_umem(self, int st) noexcept
+    cdef bint step_umem_nopf(self, int st) noexcept
     cdef inline bint step_check_neutral(self, int st) noexcept
     cdef inline bint run_one(self, int c, int p) noexcept
     cdef bint run_pending(self, int c, int p) noexcept
@@ -436,6 +504,8 @@ cdef class Machine:
     cdef void st_gp_fixup_v1(self, int c, int t, int F) noexcept
     cdef void update_pasid(self, int c, int t) noexcept
     cdef bint try_fixup_enqcmd_gp(self, int c, int t) noexcept
+    cdef void st_pf_fixup(self, int c, int t, int F) noexcept
+    cdef void st_notify_resume(self, int c, int t, int F) noexcept
     cdef void enter_body(self, int c, int F) noexcept
     cdef bint pks_saves(self, int F) noexcept
     cdef bint st_pks_save(self, int c, int t, int F) noexcept
@@ -446,11 +516,13 @@ cdef class Machine:
     cdef void pks_restore_from_save(self, int c, int t, int F) noexcept
     cdef void pks_write_pkrs(self, int c, int v) noexcept
     cdef void st_irq_exit(self, int c, int F) noexcept
+    cdef void st_softirq_end(self, int c, int F) noexcept
     cdef void st_exit_loop(self, int c, int t, int F) noexcept
     cdef bint signal_deliverable(self, int t, int F) noexcept
     cdef void st_old_work(self, int c, int t, int F) noexcept
     cdef void st_exit_fpu(self, int c, int t, int F) noexcept
     cdef void fpregs_restore_userregs(self, int c, int t) noexcept
+    cdef void fpregs_restore_xrstor(self, int c, int t) noexcept
     cdef inline bint fpregs_state_valid(self, int c, int t) noexcept
     cdef void fpregs_mark_activate(self, int c, int t) noexcept
     cdef bint pkru_in_xsave(self) noexcept
@@ -466,6 +538,7 @@ cdef class Machine:
     cdef void check_pks_restore(self, int c, int t, int F) noexcept
     cdef void st_irqentry_exit_kernel(self, int c, int t, int F) noexcept
     cdef void signal_step(self, int c, int t, int F, int st) noexcept
+    cdef void sig_copy_failed(self, int F) noexcept
     cdef void start_switch(self, int c, int want, int prev_state, int resume, int resume_if) noexcept
     cdef bint switching_out(self, int t) noexcept
     cdef bint rq_remove(self, int c, int t) noexcept
@@ -474,24 +547,29 @@ cdef class Machine:
     cdef void switch_step(self, int c, int st) noexcept
     cdef void switch_pkru_from_image(self, int c, int t) noexcept
     cdef void release_task(self, int t) noexcept
+    cdef void mm_load(self, int c, int t) noexcept
     cdef void mm_put(self, int mm) noexcept
     cdef int mm_new(self) noexcept
     cdef void bodyop_step(self, int c, int st) noexcept
-    cdef inline int in_body(self, int c) noexcept
-    cdef inline bint in_task_body(self, int c) noexcept
-    cdef inline bint in_kernel_body(self, int c) noexcept
+    cdef inline void end_bodyop(self, int F) noexcept
+    cdef int body_ctx(self, int c) noexcept
+    cdef bint nmi_uaccess_okay(self, int c) noexcept
     cdef inline bint in_nmi_like(self, int c) noexcept
     cdef inline bint in_idle(self, int c) noexcept
-    cdef inline bint sleepable(self, int c) noexcept
     cdef inline void idle_exit_eqs(self, int c) noexcept
     cdef inline bint task_arg_ok(self, int t) noexcept
+    cdef int uaccess_fault(self, int c, int t) noexcept
     cdef int injected(self, int c, int op, int arg) noexcept
     cdef bint body_event(self, int c, int op, int arg) noexcept
+    cdef bint body_op(self, int c, int t, int op, int arg, int ctx) noexcept
+    cdef bint syscall_op(self, int c, int t, int op, int arg) noexcept
+    cdef void try_to_wake_up(self, int c, int t) noexcept
+    cdef bint ev_exec(self, int c, int t) noexcept
     cdef bint ev_pks(self, int c, int t, int op) noexcept
-    cdef void pks_update(self, int c, int t, int F, int new) noexcept
+    cdef void pks_update(self, int c, int t, int F, int new, bint then_migrate_enable) noexcept
     cdef void ev_user(self, int c, int t, int op, int arg) noexcept
     cdef bint irq_fpu_usable(self, int c, int design) noexcept
-    cdef bint ev_kernel_fpu(self, int c, int t, int op, int k) noexcept
+    cdef bint ev_kernel_fpu(self, int c, int t, int op, int ctx) noexcept
     cdef void ev_sigreturn(self, int c, int t, int arg) noexcept
     cdef void sigreturn_step(self, int c, int t, int F, int st) noexcept
     cdef void ipi_mm_cpus(self, int mm) noexcept

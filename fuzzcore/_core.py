@@ -65,6 +65,14 @@ if not cython.compiled:
     FK_DB = 7
     FK_BP = 8
     FK_VMALLOC = 9         # a #PF from kernel on a vmalloc address (pre-5.8 designs)
+    FK_SOFTIRQ = 10        # softirqs run by local_bh_enable() in task context (do_softirq())
+
+    # F_FIXUP: a #PF with no body (do_user_addr_fault() returns without handling the fault)
+    PF_FULL = 0            # an ordinary #PF: its body handles the fault and may sleep
+    PF_FIXUP = 1           # faulthandler_disabled(): only the exception-table fixup runs
+    PF_PKUERR = 2          # a pkey access error from user: bad_area_access_error(), SIGSEGV
+    PF_PATH_VSYSCALL = 1   # F_PF_PATH: emulate_vsyscall() (user accesses only)
+    PF_PATH_MM = 2         # F_PF_PATH: handle_mm_fault() (copy-on-write, file reads, locks)
 
     # which Appendix A sequence a frame runs
     SEQ_BASE = 0
@@ -91,7 +99,7 @@ if not cython.compiled:
      OP_FORK, OP_CLONE, OP_EXEC, OP_EXIT, OP_USE_MM, OP_UNUSE_MM, OP_RAISE_SOFTIRQ, OP_KMAP,
      OP_KUNMAP, OP_PMEM_READ, OP_STRAY_WRITE, OP_WRPKRU, OP_XRSTOR_INIT_PKRU, OP_FPU_WRITE,
      OP_ENQCMD, OP_PKEY_ACCESS, OP_KFPU_BEGIN, OP_KFPU_END, OP_SIGRETURN, OP_PASID_BIND,
-     OP_PKEY_ALLOC, NOPS) = range(38)
+     OP_PKEY_ALLOC, OP_RSEQ, NOPS) = range(39)
 
     # Oracles, in SPEC 1.8 table order: the index is the bit in G_VIOL_MASK.
     (O_RCU_EQS, O_CT_USER, O_CT_RECURSION, O_SCHED_ATOMIC, O_PKS_HANDLER_INIT, O_PKS_RESTORE,
@@ -117,27 +125,38 @@ if not cython.compiled:
      # entry
      ST_SWAPGS, ST_USER_EXIT, ST_SYSCALL_IRQ_ENABLE, ST_OLD_IRQ_ENABLE, ST_GET_USER,
      ST_IRQENTRY_KERNEL, ST_PKS_SAVE, ST_ENTRY_BY_KIND, ST_NMI_SWAPGS, ST_NMI_ENTER,
-     ST_CT_CHANGE, ST_PKS_SAVE2, ST_GP_FIXUP,
+     ST_CT_CHANGE, ST_PKS_SAVE2, ST_GP_FIXUP, ST_PF_FIXUP, ST_PF_PKUERR,
      # exit
-     ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_PKS_RESTORE, ST_EXIT_PREPARE, ST_EXIT_LOOP, ST_EXIT_SCHEDULE,
-     ST_EXIT_FPU, ST_USER_ENTER, ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER,
-     ST_OLD_IRQ_DISABLE, ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL,
-     ST_SOFT_USER_ENTER, ST_IRET, ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT, ST_NMI_IRET,
+     ST_IRQ_EXIT, ST_SOFTIRQ_END, ST_SOFTIRQ_RETURN, ST_PKS_RESTORE, ST_EXIT_PREPARE,
+     ST_EXIT_LOOP, ST_EXIT_SCHEDULE, ST_NOTIFY_RESUME, ST_EXIT_FPU, ST_USER_ENTER,
+     ST_SWAPGS_EXIT, ST_SYSRET, ST_OLD_WORK, ST_OLD_USER_ENTER, ST_OLD_IRQ_DISABLE,
+     ST_OLD_RECHECK, ST_OLD_USER_EXIT, ST_IRQENTRY_EXIT_KERNEL, ST_PREEMPT_IRQ_ENABLE,
+     ST_PREEMPT_SCHEDULE, ST_SOFT_USER_ENTER, ST_IRET, ST_NMI_EXIT, ST_NMI_SWAPGS_EXIT,
+     ST_NMI_IRET,
      # signal delivery (A.6)
-     ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE, ST_SIG_XSAVE, ST_SIG_UNLOCK,
-     ST_SIG_UPDATE_PKRU, ST_SIG_CLEAR_USER_STATES,
+     ST_SIG_PREPARE_PKRU, ST_SIG_LOCK, ST_SIG_RESTORE, ST_SIG_ACTIVATE, ST_SIG_XSAVE,
+     ST_SIG_UPDATE_PKRU, ST_SIG_UNLOCK, ST_SIG_FAULT_IN, ST_SIG_SETUP_FRAME,
+     ST_SIG_CLEAR_USER_STATES, ST_SIG_MARK_ACTIVATE,
      # context switch (A.5): C_SW_STEP holds one of these
      SW_PICK, SW_FPU_PREPARE, SW_PKRU_LOAD, SW_PKRS_LOAD, SW_CURRENT, SW_FPU_FINISH, SW_FINISH,
-     # body operations (A.9 - A.11): F_BODYOP_STEP holds one of these
-     BO_CLONE_RESTORE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2,
-     BO_SIGRETURN_XRSTOR, BO_SIGRETURN_ACTIVATE,
-     NSTEPS) = range(56)
+     # body operations (A.9 - A.11, kernel_fpu_begin): F_BODYOP_STEP holds one of these
+     BO_CLONE_RESTORE, BO_CLONE_ACTIVATE, BO_CLONE_XSAVE, BO_CLONE_UNLOCK, BO_PKS_UPDATE2,
+     BO_MIGRATE_ENABLE, BO_SIGRETURN_XRSTOR, BO_SIGRETURN_FAULT_IN, BO_SIGRETURN_SUPERVISOR,
+     BO_SIGRETURN_ACTIVATE, BO_KFPU_XSAVE, BO_KFPU_INVALIDATE,
+     NSTEPS) = range(72)
 
 
     BOP_NONE = 0
     BOP_FPU_CLONE = 1
     BOP_PKS_UPDATE = 2
     BOP_SIGRETURN = 3
+    BOP_KFPU_BEGIN = 4
+
+    # Handler kinds of a body (fuzzcore/handlers.py, CONTEXTS order): which body events run
+    (CTX_SYSCALL, CTX_PF_USER, CTX_PF_KERNEL, CTX_GP, CTX_GP_FIXED, CTX_IRQ, CTX_SOFTIRQ,
+     CTX_NMI, CTX_MCE, CTX_DB_USER, CTX_DB_KERNEL, CTX_BP_USER, CTX_BP_KERNEL, CTX_KTHREAD,
+     CTX_IDLE, CTX_VMALLOC, CTX_SIGRETURNED, NCTX) = range(18)
+    CTX_NONE = -1          # not in a body: user mode, or steps pending
 
     # PKS designs (variants.py order)
     PKS_PTREGS = 0
@@ -169,6 +188,7 @@ if not cython.compiled:
     FPU_CLOBBERED = 256    # what a kernel-FPU section leaves in the registers
     SIGRETURN_KEEP = 256
     SIGRETURN_CORRUPT = 257
+    SIGRETURN_PKRU_INIT = 258  # the user cleared the frame's XSTATE_BV[PKRU]: PKRU from init, 0
     SIG_HANDLER = 1        # F_SIG_CHECK: the return to user starts a signal handler
     SIG_RETURNED = 2       # F_SIG_CHECK: the return to user ends a sigreturn
 
@@ -197,7 +217,10 @@ if not cython.compiled:
      G_CHECK_ACT,
      G_USED,          # the prefix of the vector this configuration uses
      G_KICK,          # IPIs were sent: take them on every CPU where IF=1
-     G_NFIELDS) = range(22)
+     G_KERNEL_FINDING,  # the violation is a known kernel finding (KF_*), not a design's
+     G_NFIELDS) = range(23)
+    KF_NONE = 0
+    KF_EXEC_PASID_ACTIVATED = 1  # v6.8: exec keeps pasid_activated (README, semantics)
 
     # Per CPU, at CPU_BASE + cpu * CPU_SIZE
     (C_CURR,          # task running on this CPU (`current`)
@@ -216,8 +239,10 @@ if not cython.compiled:
      C_PEND_DEV,
      C_PEND_IPI,
      C_NMI_STATE,     # NMI_NOT_RUNNING / NMI_EXECUTING / NMI_LATCHED
-     C_IN_MCE,        # inside #MC (MCIP)
-     C_DR7_OFF,       # #DB and NMI frames open (DR7 cleared while non-zero)
+     C_IN_MCE,        # inside #MC (MCIP: set by the #MC, cleared when do_machine_check() ends)
+     C_DR7_OFF,       # NMI and kernel #DB frames open (DR7 cleared while non-zero; #MC frames
+                      # clear it for their whole handler, see db_blocked())
+     C_SOFTIRQ_PENDING,  # local_softirq_pending(): raised, not yet run
      C_SW_STEP,       # next step of the context switch under way, 0 if none
      C_SW_PREV,       # the switch's prev task
      C_SW_NEXT,       # the task asked for (yield T), or the one picked; -1 none
@@ -234,7 +259,7 @@ if not cython.compiled:
      C_PKS_SLOT_TPKRS,
      C_PKS_SLOT_REF,
      C_RQ_LEN,        # run-queue length; the queue follows, front first
-     C_RQ) = range(35)
+     C_RQ) = range(36)
     CPU_SIZE = C_RQ + MAX_TASK
     CPU_BASE = G_NFIELDS
 
@@ -263,11 +288,16 @@ if not cython.compiled:
      T_L_PKRU,
      T_L_PASID,
      T_NSIG,          # signal frames on the user stack
+     T_RSEQ,          # an rseq area is registered (rseq(2)); fork keeps it, clone and exec not
+     T_NOTIFY_RESUME,  # TIF_NOTIFY_RESUME: rseq_preempt() on a switch-out, or task work
+     T_MCE_WORK,      # a user #MC queued kill_me_maybe() as task work (SIGBUS on exit)
+     T_PASID_ACT_EXEC,  # not kernel state, a label: pasid_activated was set before an exec;
+                        # tells the v6.8 exec finding (README) from any other pasid_lost
      T_PKS_SLOT_PKRS,  # pks=thread_slot: the one per-thread save slot
      T_PKS_SLOT_TPKRS,
      T_PKS_SLOT_REF,
      T_PKS_IDX,       # pks=stack7: the stack index
-     T_PKS_STACK) = range(29)  # pks=stack7: 7 x (MSR, thread.pkrs, refcount); then signal frames
+     T_PKS_STACK) = range(33)  # pks=stack7: 7 x (MSR, thread.pkrs, refcount); then signal frames
     T_SIGFRAMES = T_PKS_STACK + 3 * PKS_STACK_DEPTH  # MAX_SIG x (fpu, pkru, pkru_bv, L.fpu, L.pkru, L.pasid)
     SIG_SIZE = 6
     T_FRAME0 = T_SIGFRAMES + MAX_SIG * SIG_SIZE
@@ -280,7 +310,14 @@ if not cython.compiled:
      F_PHASE,         # next step (ST_*), or PH_BODY
      F_IRQ_KIND,      # irq: IRQ_DEVICE / IRQ_TIMER / IRQ_IPI
      F_SOFTIRQ,       # irq: in its softirq phase
-     F_SOFTIRQ_RAISED,
+     F_FIXUP,         # pf: PF_FULL, PF_FIXUP (no body: the fixup only) or PF_PKUERR
+     F_UFAULT,        # its pending umem step was hit by a fixup-only #PF: the access fails
+     F_SYSCALL_OP,    # syscall: the operation this syscall is (fork, exec, sigreturn...), 0
+                      # while it is none yet; after rt_sigreturn only the return follows
+     F_PF_PATH,       # pf from user: PF_PATH_* once its body chose vsyscall emulation or
+                      # handle_mm_fault()
+     F_SIG_RETRY,     # signal delivery: the XSAVE to the frame failed; fault in and retry
+     F_ENQCMD_PASID,  # gp: the mm had a PASID when the ENQCMD ran (pasid_lost judges it)
      F_CT_PREV,       # soft context tracking: ct_state saved at entry (-1 none)
      F_CT_READ,       # a two-step ct call under way: 0 none, 1 will change, 2 bailed/no-op
      F_CT_NEXT,       # the step after the ct change
@@ -305,14 +342,14 @@ if not cython.compiled:
      F_SIG_PKRU,      # signal delivery: the PKRU sig_prepare_pkru() kept
      F_SIG_CHECK,     # SIG_HANDLER / SIG_RETURNED: what the next return to user must show
      F_SIG_EXPECT,    # the PKRU a sigreturn must leave
-     FRAME_SIZE) = range(33)
+     FRAME_SIZE) = range(38)
 
     TASK_SIZE = T_FRAME0 + MAX_DEPTH * FRAME_SIZE
 
     # Per mm, at MM_BASE + mm * MM_SIZE
     (MM_USERS,        # tasks using it (threads, and kthreads through use_mm); 0: free
      MM_PASID,        # its PASID, -1 none
-     MM_CPUS,         # bitmask of CPUs it ran on
+     MM_CPUS,         # mm_cpumask(): CPUs it was loaded on (switch_mm_irqs_off(), exec)
      MM_SIZE) = range(4)
 
     # Order: header, CPUs, mms, tasks -- so a configuration's state is a prefix of the vector
@@ -334,6 +371,7 @@ if not cython.compiled:
     SF_INSTR_FRAME = 2    # instrumentable depending on the top frame (step_instr_mark 2)
     SF_UMEM = 4           # touches user memory (step_touches_umem)
     SF_NEUTRAL = 8        # check-neutral (step_check_neutral)
+    SF_UMEM_NOPF = 16     # touches user memory with page faults disabled (step_umem_nopf)
     TR_SIZE = 4
     MAX_STEPS_PER_EVENT = 4096  # a livelock guard: no event legitimately runs this many steps
     COV_SIZE = 1 << 20     # model coverage: edges between abstract states (a bitmap)
@@ -355,18 +393,25 @@ STEP_NAMES = (
     "swapgs", "user_exit", "instrumentation_begin+local_irq_enable", "local_irq_enable",
     "get_user", "irqentry_enter", "pks_save", "handler_entry", "paranoid_swapgs",
     "irqentry_nmi_enter", "ct_state_change", "pks_stack_bump", "fixup_pasid_exception",
-    "irq_exit", "softirq_end", "pks_restore", "syscall_exit_to_user_mode_prepare",
-    "exit_to_user_mode_loop", "__schedule", "arch_exit_to_user_mode_prepare", "user_enter",
-    "swapgs", "sysret", "exit_work", "user_enter", "local_irq_disable", "exit_work_recheck",
-    "user_exit", "irqentry_exit", "ct_soft_user_enter", "iret", "irqentry_nmi_exit",
+    "kernelmode_fixup_or_oops", "bad_area_access_error",
+    "irq_exit", "softirq_end", "do_softirq:local_irq_restore", "pks_restore",
+    "syscall_exit_to_user_mode_prepare", "exit_to_user_mode_loop", "__schedule",
+    "resume_user_mode_work", "arch_exit_to_user_mode_prepare", "user_enter", "swapgs",
+    "sysret", "exit_work", "user_enter", "local_irq_disable", "exit_work_recheck",
+    "user_exit", "irqentry_exit", "preempt_schedule_irq:local_irq_enable",
+    "preempt_schedule_irq:__schedule", "ct_soft_user_enter", "iret", "irqentry_nmi_exit",
     "paranoid_swapgs_restore", "iret",
-    "sig_prepare_pkru", "fpregs_lock", "fpregs_restore_userregs", "xsave_to_sigframe",
-    "fpregs_unlock", "update_pkru_in_sigframe", "fpu__clear_user_states",
+    "sig_prepare_pkru", "fpregs_lock", "fpregs_restore_userregs", "fpregs_activate",
+    "xsave_to_sigframe", "update_pkru_in_sigframe", "fpregs_unlock", "__clear_user+retry",
+    "x64_setup_rt_frame", "fpu__clear_user_states", "fpregs_mark_activate",
     "__schedule", "switch_fpu_prepare", "x86_pkru_load", "x86_pkrs_load", "switch_current",
     "switch_fpu_finish", "finish_task_switch",
-    "fpu_clone:fpregs_restore_userregs", "fpu_clone:xsave_to_child", "fpu_clone:fpregs_unlock",
-    "pks_update:second_write",
-    "sigreturn:xrstor_from_frame", "sigreturn:fpregs_mark_activate",
+    "fpu_clone:fpregs_restore_userregs", "fpu_clone:fpregs_activate",
+    "fpu_clone:xsave_to_child", "fpu_clone:fpregs_unlock",
+    "pks_update:second_write", "kunmap_local:migrate_enable",
+    "sigreturn:xrstor_from_frame", "sigreturn:fault_in_readable+retry",
+    "sigreturn:os_xrstor_supervisor", "sigreturn:fpregs_mark_activate",
+    "kernel_fpu_begin:save_fpregs_to_fpstate", "kernel_fpu_begin:__cpu_invalidate_fpregs_state",
 )
 
 
@@ -404,11 +449,18 @@ class Machine:
         self.snapshots = []
         self.debug_error = ""
         self.step_flags = array('B', [0]) * NSTEPS
+        # fuzzcore/handlers.py: the body events each handler kind may run
+        from fuzzcore.handlers import body_masks
+        masks, nofault, kprobes = body_masks()
+        self.body_ok = array('q', masks)
+        self.ctx_nofault = nofault
+        self.ctx_kprobes = kprobes
         st: cython.int
         for st in range(NSTEPS):
             mark: cython.int = self.step_instr_mark(st)
             self.step_flags[st] = ((SF_INSTR if mark == 1 else SF_INSTR_FRAME if mark == 2 else 0)
                                    | (SF_UMEM if self.step_touches_umem(st) else 0)
+                                   | (SF_UMEM_NOPF if self.step_umem_nopf(st) else 0)
                                    | (SF_NEUTRAL if self.step_check_neutral(st) else 0))
         self.build_initial(config_code, vendor)
         self.init_state[:] = self.S
@@ -724,11 +776,24 @@ class Machine:
             # a kthread doing uaccess on a user mm runs with init_pkru_value (K4, #5)
             if self.S[C + C_PKRU] != INIT_PKRU:
                 self.fail(O_PKRU_USER, INIT_PKRU, self.S[C + C_PKRU])
-        # preserved copies: the owner of this CPU's registers, and the current task's copy
+        # preserved copies: the owner of this CPU's registers, and the current task's copy --
+        # not while the CPU holding that copy is inside a window of its own task (SPEC 1.8:
+        # atomic for the CPU too; judged again when it closes there)
         self.check_coherent(self.S[C + C_OWNER], c)
         lc: cython.int = self.S[T + T_LAST_CPU]
-        if lc >= 0 and lc != c and self.S[self.cpu(lc) + C_OWNER] == t:
+        if (lc >= 0 and lc != c and self.S[self.cpu(lc) + C_OWNER] == t
+                and not self.cpu_in_window(lc)):
             self.check_coherent(t, lc)
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def cpu_in_window(self, c: cython.int) -> cython.bint:
+        """CPU c is inside an atomic window: a context switch, or a window of its current
+        task (SPEC 1.8)."""
+        C: cython.int = self.cpu(c)
+        return (self.S[C + C_SW_STEP] != 0
+                or self.S[self.task(self.S[C + C_CURR]) + T_WINDOW] != 0)
 
     @cython.cfunc
     @cython.inline
@@ -754,7 +819,8 @@ class Machine:
     @cython.inline
     @cython.exceptval(check=False)
     def check_pks(self, c: cython.int, t: cython.int) -> cython.void:
-        """pks_task and pks_refcount (SPEC 1.8, kernel-notes P3, P5)."""
+        """pks_task and pks_refcount (SPEC 1.8, kernel-notes P3, P5).  pks_task judges task
+        context: syscall frames, and softirqs run by local_bh_enable() on top of them."""
         T: cython.int = self.task(t)
         depth: cython.int = self.S[T + T_DEPTH]
         d: cython.int
@@ -768,7 +834,8 @@ class Machine:
         kinds_matter: cython.bint = pkrs != self.S[T + T_THREAD_PKRS]
         # one walk down the frames (this runs after every step)
         for d in range(depth, 0, -1):
-            if self.S[F + F_KIND] != FK_SYSCALL:
+            # a softirq run by local_bh_enable() is task context too: no exception entry
+            if self.S[F + F_KIND] != FK_SYSCALL and self.S[F + F_KIND] != FK_SOFTIRQ:
                 only_syscall = False
             if level == 0:
                 held += self.S[F + F_KMAPS]
@@ -966,13 +1033,13 @@ class Machine:
             # pks=early_save: the save is the first software step of irqentry_enter()
             self.S[F + F_PHASE] = ST_PKS_SAVE if self.v_pks == PKS_EARLY_SAVE \
                 else ST_IRQENTRY_KERNEL
-        # hardware side effects of the vector itself.  Only the NMI-like (kernel-mode) #DB and
-        # #MC block their own recursion: exc_debug_user() keeps DR7, and a user-mode #MC
-        # clears MCIP before its interrupt-like part (do_machine_check()).
+        # hardware side effects of the vector itself.  #MC sets MCIP, user or kernel (a second
+        # #MC while it is set is a shutdown); its local_db_save() is db_blocked()'s.  The
+        # kernel-mode #DB clears DR7 (exc_debug_kernel()); exc_debug_user() keeps it.
         if kind == FK_NMI:
             self.S[C + C_NMI_STATE] = NMI_EXECUTING
             self.S[C + C_DR7_OFF] += 1       # exc_nmi: local_db_save()
-        elif kind == FK_MCE and nmi_like:
+        elif kind == FK_MCE:
             self.S[C + C_IN_MCE] = 1
         elif kind == FK_DB and nmi_like:
             self.S[C + C_DR7_OFF] += 1       # exc_debug_kernel(): local_db_save()
@@ -992,9 +1059,92 @@ class Machine:
         if kind == FK_NMI:
             self.S[C + C_DR7_OFF] -= 1
         elif kind == FK_MCE and nmi_like:
+            # exc_machine_check_kernel(): the IST frame cannot take a second #MC before its
+            # iret, so MCIP counts until the pop (a user #MC clears it when its body ends)
             self.S[C + C_IN_MCE] = 0
         elif kind == FK_DB and nmi_like:
             self.S[C + C_DR7_OFF] -= 1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def db_blocked(self, c: cython.int) -> cython.bint:
+        """DR7 is cleared: an NMI or kernel #DB is open on c, or the current task is inside an
+        #MC handler, user or kernel (exc_machine_check(): local_db_save() ... local_db_restore()
+        around the whole handler, the user path's exit to user included).  An #MC frame can be
+        switched out in its exit loop; the cleared DR7 goes with it, so it is read per task."""
+        if self.S[self.cpu(c) + C_DR7_OFF] > 0:
+            return True
+        t: cython.int = self.curr(c)
+        d: cython.int
+        for d in range(self.S[self.task(t) + T_DEPTH], 0, -1):
+            if self.S[self.frame(t, d) + F_KIND] == FK_MCE:
+                return True
+        return False
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def in_interrupt(self, c: cython.int) -> cython.bint:
+        """in_interrupt(): hardirq, softirq (serving or BH-disabled) or NMI count."""
+        C: cython.int = self.cpu(c)
+        return self.S[C + C_HARDIRQ] + self.S[C + C_SOFTIRQ] + self.S[C + C_NMI] > 0
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def preempt_point(self, c: cython.int) -> cython.void:
+        """preempt_enable() -> preempt_schedule() (include/linux/preempt.h, kernel/sched/core.c):
+        the count has dropped to 0 with IRQs on and need_resched set: the task is switched out
+        right here and resumes where it was (its top frame's phase, a body operation's next
+        step still pending)."""
+        C: cython.int = self.cpu(c)
+        if (self.S[C + C_SW_STEP] != 0 or self.S[C + C_NEED_RESCHED] == 0 or self.S[C + C_IF] != 1
+                or self.preempt_count(c) != 0):
+            return
+        t: cython.int = self.S[C + C_CURR]
+        if self.S[self.task(t) + T_KIND] == K_IDLE:
+            return
+        self.start_switch(c, -1, TS_RUNNABLE, self.S[self.top(t) + F_PHASE], 1)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def local_bh_enable(self, c: cython.int) -> cython.void:
+        """local_bh_enable() (fpregs_unlock(); __local_bh_enable_ip(), kernel/softirq.c): the
+        BH count drops; softirqs raised meanwhile run now unless in interrupt context
+        (do_softirq(): a softirq frame on top, in task context), then preempt_check_resched()
+        (after the softirqs: at their return)."""
+        C: cython.int = self.cpu(c)
+        self.S[C + C_SOFTIRQ] -= 1
+        if self.S[C + C_SOFTIRQ_PENDING] and not self.in_interrupt(c) and self.do_softirq(c):
+            return
+        self.preempt_point(c)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def do_softirq(self, c: cython.int) -> cython.bint:
+        """do_softirq() -> __do_softirq() from local_bh_enable(): no exception entry (so no PKS
+        save: it runs on the task's PKRS and refcount), softirq count +1, IRQs on.  False at
+        the model's nesting bound (they stay pending)."""
+        C: cython.int = self.cpu(c)
+        t: cython.int = self.S[C + C_CURR]
+        if self.S[self.task(t) + T_DEPTH] + 1 >= MAX_DEPTH:
+            return False
+        F: cython.int = self.push(c, FK_SOFTIRQ)
+        self.S[F + F_PHASE] = PH_BODY
+        self.S[F + F_SOFTIRQ] = 1
+        self.S[C + C_SOFTIRQ_PENDING] = 0
+        self.S[C + C_SOFTIRQ] += 1
+        self.S[C + C_IF] = 1
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def migrate_enable(self, c: cython.int, t: cython.int) -> cython.void:
+        """migrate_enable() (kernel/sched/core.c): the outermost one re-enables migration
+        inside preempt_disable()/preempt_enable(): a preemption point."""
+        T: cython.int = self.task(t)
+        self.S[T + T_MIGRATE_DISABLE] -= 1
+        if self.S[T + T_MIGRATE_DISABLE] == 0:
+            self.preempt_point(c)
 
     # ----------------------------------------------------------------------------------------
     # What is pending on a CPU (SPEC 1.5, the micro-step rule)
@@ -1054,13 +1204,17 @@ class Machine:
             return 1
         if st == ST_EXIT_SCHEDULE or st == ST_IRQ_EXIT or st == ST_SOFTIRQ_END:
             return 1
+        if st == ST_SOFTIRQ_RETURN or st == ST_NOTIFY_RESUME:
+            return 1
         if st == ST_OLD_WORK or st == SW_PICK:
             return 1
-        if st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
+        if st == ST_PREEMPT_IRQ_ENABLE or st == ST_PREEMPT_SCHEDULE:
+            return 1                # irqentry_exit(): instrumentation_begin() around the resched
+        if st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_MARK_ACTIVATE:
             return 1
-        if st >= BO_CLONE_RESTORE and st <= BO_SIGRETURN_ACTIVATE:
+        if st >= BO_CLONE_RESTORE and st < NSTEPS:
             return 1
-        if st == ST_GP_FIXUP:
+        if st == ST_GP_FIXUP or st == ST_PF_FIXUP or st == ST_PF_PKUERR:
             return 1
         if st == ST_EXIT_FPU:
             return 0 if old else 1  # old designs: everything after user_enter is noinstr
@@ -1075,8 +1229,22 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def step_touches_umem(self, st: cython.int) -> cython.bint:
-        """Steps that access user memory (a uaccess fault can land in them)."""
-        return st == ST_GET_USER or st == ST_SIG_XSAVE or st == BO_SIGRETURN_XRSTOR
+        """Steps that access user memory (a uaccess fault can land in them): with page faults
+        enabled, where the #PF's body resolves the fault and may sleep (the old entry's
+        get_user, rseq and task work, the signal frame's fault-in and its puts) -- and the
+        pagefault_disable()d ones of step_umem_nopf."""
+        return (st == ST_GET_USER or st == ST_NOTIFY_RESUME or st == ST_SIG_FAULT_IN
+                or st == ST_SIG_SETUP_FRAME or st == BO_SIGRETURN_FAULT_IN
+                or self.step_umem_nopf(st))
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def step_umem_nopf(self, st: cython.int) -> cython.bint:
+        """User-memory steps under pagefault_disable(): copy_fpstate_to_sigframe()'s XSAVE and
+        update_pkru_in_sigframe(), __restore_fpregs_from_user()'s XRSTOR (fpu/signal.c).  A
+        fault there runs only the fixup; the step fails and the code retries after faulting
+        the page in."""
+        return st == ST_SIG_XSAVE or st == ST_SIG_UPDATE_PKRU or st == BO_SIGRETURN_XRSTOR
 
     @cython.cfunc
     @cython.inline
@@ -1319,11 +1487,36 @@ class Machine:
         elif st == ST_IRQ_EXIT:
             self.st_irq_exit(c, F)
         elif st == ST_SOFTIRQ_END:
-            # __do_softirq() done: softirq count -1, IRQs off again
-            self.S[C + C_SOFTIRQ] -= 1
-            self.S[C + C_IF] = 0
-            self.S[F + F_SOFTIRQ] = 0
+            self.st_softirq_end(c, F)
+        elif st == ST_SOFTIRQ_RETURN:
+            # do_softirq(): local_irq_restore(); back in local_bh_enable():
+            # preempt_check_resched()
+            self.pop(c, t)
+            self.frame_popped(c, t, F)
+            self.preempt_point(c)
+        elif st == ST_PF_FIXUP:
+            self.st_pf_fixup(c, t, F)
+        elif st == ST_PF_PKUERR:
+            # bad_area_access_error() -> force_sig_pkuerr(): SIGSEGV (SEGV_PKUERR), delivered
+            # on this #PF's exit (arch/x86/mm/fault.c)
+            self.S[F + F_SIGSEGV] = 1
             self.S[F + F_PHASE] = ST_PKS_RESTORE
+        elif st == ST_NOTIFY_RESUME:
+            self.st_notify_resume(c, t, F)
+        elif st == ST_PREEMPT_IRQ_ENABLE:
+            # preempt_schedule_irq(): preempt_disable(); local_irq_enable() -- an irq may be
+            # taken here; its exit does not preempt, its softirqs may run
+            self.S[C + C_PREEMPT] += 1
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = ST_PREEMPT_SCHEDULE
+        elif st == ST_PREEMPT_SCHEDULE:
+            # ... __schedule(SM_PREEMPT) (IRQs off inside; the count is the switch's own, as
+            # for every schedule() here); back with IRQs off, need_resched clear, go on
+            self.S[C + C_PREEMPT] -= 1
+            self.start_switch(c, -1, TS_RUNNABLE,
+                              ST_SOFT_USER_ENTER if self.v_ct_decide == CT_DECIDE_SOFT
+                              else ST_IRET, 0)
+            self.switch_step(c, SW_PICK)
         elif st == ST_PKS_RESTORE:
             # irqentry_exit() runs with IRQs off (handle_page_fault: local_irq_disable())
             self.S[C + C_IF] = 0
@@ -1375,7 +1568,8 @@ class Machine:
             self.S[F + F_PHASE] = ST_OLD_RECHECK
         elif st == ST_OLD_RECHECK:
             # old asm exit: re-check the work flags with IRQs off
-            if self.S[C + C_NEED_RESCHED] or self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]:
+            if (self.S[C + C_NEED_RESCHED] or self.S[T + T_SIGPENDING] or self.S[F + F_SIGSEGV]
+                    or self.S[T + T_NOTIFY_RESUME]):
                 self.S[C + C_IF] = 1
                 self.S[F + F_PHASE] = ST_OLD_USER_EXIT
             else:
@@ -1408,7 +1602,7 @@ class Machine:
                 if latched:
                     # exc_nmi: nmi_restart -- the latched NMI runs right after the iret
                     self.push(c, FK_NMI)
-        elif st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_CLEAR_USER_STATES:
+        elif st >= ST_SIG_PREPARE_PKRU and st <= ST_SIG_MARK_ACTIVATE:
             self.signal_step(c, t, F, st)
 
     @cython.cfunc
@@ -1441,19 +1635,38 @@ class Machine:
         C: cython.int = self.cpu(c)
         kind: cython.int = self.S[F + F_KIND]
         if kind == FK_PF:
-            # do_user_addr_fault(): local_irq_enable() if the interrupted context had IF=1
+            fixup: cython.int = self.S[F + F_FIXUP]
+            if fixup == PF_FIXUP:
+                # faulthandler_disabled(): bad_area_nosemaphore() before any
+                # local_irq_enable(): the fixup runs with IRQs off, and no body
+                self.S[F + F_PHASE] = ST_PF_FIXUP
+                return
+            # do_user_addr_fault(): local_irq_enable() from user, or if the interrupted
+            # kernel context had IF=1
             self.S[C + C_IF] = 1 if self.S[F + F_FROM_USER] else self.S[F + F_IRQ_IF]
+            if fixup == PF_PKUERR:
+                self.S[F + F_PHASE] = ST_PF_PKUERR
+                return
         elif kind == FK_GP:
             if self.v_pasid == PASID_V1 or self.v_pasid == PASID_MEM_NOINVAL:
                 # v1 (2021-09): cond_local_irq_enable() first, the fixup is a later step
                 self.S[C + C_IF] = self.S[F + F_IRQ_IF]
                 self.S[F + F_PHASE] = ST_GP_FIXUP
                 return
-            # exc_general_protection(): try_fixup_enqcmd_gp() with IRQs off (A.8), else
-            # cond_local_irq_enable() and SIGSEGV
-            if not self.try_fixup_enqcmd_gp(c, t):
+            # exc_general_protection(): `if (user_mode(regs) && try_fixup_enqcmd_gp())
+            # return;` with IRQs off (A.8), else cond_local_irq_enable() and SIGSEGV.  Before
+            # fa6af69f38d3 (v5.18, pasid=ipi's era) there was no fixup: ENQCMD's #GP was a
+            # SIGSEGV.
+            if self.v_pasid == PASID_IPI or not self.try_fixup_enqcmd_gp(c, t):
                 self.S[C + C_IF] = self.S[F + F_IRQ_IF]
                 self.gp_sigsegv(t, F)
+        elif kind == FK_MCE and self.S[F + F_FROM_USER]:
+            # exc_machine_check_user() -> do_machine_check(): IRQs stay off to its end
+            # (5567d11c21a1); the recovery, kill_me_maybe(), is queued as task work and runs
+            # with IRQs on in the exit loop (queue_task_work(): TIF_NOTIFY_RESUME)
+            T: cython.int = self.task(t)
+            self.S[T + T_MCE_WORK] = 1
+            self.S[T + T_NOTIFY_RESUME] = 1
         elif kind == FK_IRQ:
             # irq_enter_rcu(): hardirq count +1; the handler runs with IRQs off
             self.S[C + C_HARDIRQ] += 1
@@ -1464,7 +1677,8 @@ class Machine:
         elif kind == FK_VMALLOC:
             pass                            # vmalloc_fault(): noinstr, IF stays 0
         else:
-            # #DB / #BP / #MC from user: interrupt-like, IRQs on
+            # #DB / #BP from user: interrupt-like, IRQs on (exc_debug_user(): "It's safe to
+            # allow irq's after DR6 has been saved"; do_int3_user(): cond_local_irq_enable())
             self.S[C + C_IF] = 1
         self.S[F + F_PHASE] = PH_BODY
         self.enter_body(c, F)
@@ -1472,9 +1686,16 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def gp_sigsegv(self, t: cython.int, F: cython.int) -> cython.void:
-        """The #GP is not a PASID fault: SIGSEGV.  pasid_lost: never for an mm with a PASID."""
+        """The #GP is not a PASID fault: SIGSEGV.  pasid_lost: never for an ENQCMD issued
+        while the mm had a PASID (its L.pasid is active).
+        A task whose pasid_activated was set in an earlier mm (v6.8 resets it in
+        dup_task_struct() only, not in exec) is the known kernel finding the README
+        describes: labelled (G_KERNEL_FINDING), never hidden."""
+        T: cython.int = self.task(t)
         self.S[F + F_SIGSEGV] = 1
-        if self.mm_pasid(t) >= 0:
+        if self.S[F + F_ENQCMD_PASID]:
+            if self.S[T + T_PASID_ACT_EXEC] and not (self.ignore_mask >> O_PASID_LOST) & 1:
+                self.S[G_KERNEL_FINDING] = KF_EXEC_PASID_ACTIVATED
             self.fail(O_PASID_LOST, 0, 1)
 
     @cython.cfunc
@@ -1506,16 +1727,22 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def update_pasid(self, c: cython.int, t: cython.int) -> cython.void:
-        """pasid=ipi (#11, removed by 9bfecd058339): the IPI's update_pasid() writes
-        current->mm's PASID into the MSR, or into the image when TIF_NEED_FPU_LOAD, whatever
-        context it interrupted."""
+        """pasid=ipi (20f0afd1fb3d, removed by 9bfecd058339): update_pasid(), from the bind's
+        IPI (whatever it interrupted) and from switch_fpu_finish(): `if (!current->mm)
+        return;` with TIF_NEED_FPU_LOAD clear, WRMSR; else the memory image, and when that
+        changes it, `__fpu_invalidate_fpregs_state(fpu)` (last_cpu = -1) -- with no
+        fpregs_lock() ("No need to hold fregs_lock() since the task's fpstate won't be
+        changed by others").  Bug #11 is this landing inside a multi-step FPU sequence."""
         T: cython.int = self.task(t)
+        if self.S[T + T_MM] < 0:
+            return
         pasid: cython.int = self.mm_pasid(t)
-        if self.S[T + T_NEED_FPU_LOAD]:
+        if not self.S[T + T_NEED_FPU_LOAD]:
+            self.S[self.cpu(c) + C_PASID] = pasid
+        elif self.image_pasid(t) != pasid:
             self.S[T + T_FPS_PASID] = pasid
             self.S[T + T_FPS_PASID_BV] = 1 if pasid >= 0 else 0
-        else:
-            self.S[self.cpu(c) + C_PASID] = pasid
+            self.S[T + T_LAST_CPU] = -1
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -1531,9 +1758,39 @@ class Machine:
 
     @cython.cfunc
     @cython.exceptval(check=False)
+    def st_pf_fixup(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """do_user_addr_fault(): `if (unlikely(faulthandler_disabled() || !mm))
+        bad_area_nosemaphore()` -> kernelmode_fixup_or_oops(): the exception table redirects
+        the access, which fails; no body runs (arch/x86/mm/fault.c).  A pagefault_disable()d
+        step it hit takes its failure path when it runs (F_UFAULT)."""
+        below: cython.int = F - FRAME_SIZE
+        st: cython.int = self.S[below + F_PHASE]
+        if self.S[below + F_BODYOP] != BOP_NONE:
+            st = self.S[below + F_BODYOP_STEP]
+        if self.S[F + F_FROM_USER] == 0 and self.step_flags[st] & SF_UMEM_NOPF:
+            self.S[below + F_UFAULT] = 1
+        self.S[F + F_PHASE] = ST_PKS_RESTORE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_notify_resume(self, c: cython.int, t: cython.int, F: cython.int) -> cython.void:
+        """exit_to_user_mode_loop(): _TIF_NOTIFY_RESUME -> resume_user_mode_work():
+        task_work_run() (a user #MC's kill_me_maybe(): SIGBUS) and rseq_handle_notify_resume()
+        (user memory, page faults enabled: a #PF here may sleep).  Back to the loop check."""
+        T: cython.int = self.task(t)
+        self.S[T + T_NOTIFY_RESUME] = 0
+        if self.S[T + T_MCE_WORK]:
+            self.S[T + T_MCE_WORK] = 0
+            self.S[F + F_SIGSEGV] = 1            # kill_me_maybe(): force_sig(SIGBUS)
+        self.S[F + F_PHASE] = ST_OLD_WORK if self.v_ct_windows == CT_WIN_OLD else ST_EXIT_LOOP
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
     def enter_body(self, c: cython.int, F: cython.int) -> cython.void:
-        """A handler body starts (a softirq run included): pks_handler_init."""
-        if self.S[F + F_KIND] != FK_SYSCALL:
+        """A handler body starts (a softirq run included): pks_handler_init.  Not for a
+        syscall, nor for softirqs run by local_bh_enable() (no exception entry: nothing
+        resets PKRS there)."""
+        if self.S[F + F_KIND] != FK_SYSCALL and self.S[F + F_KIND] != FK_SOFTIRQ:
             if self.S[self.cpu(c) + C_PKRS] != PKS_INIT:
                 self.fail(O_PKS_HANDLER_INIT, PKS_INIT, self.S[self.cpu(c) + C_PKRS])
 
@@ -1688,14 +1945,36 @@ class Machine:
         already in interrupt context (invoke_softirq())."""
         C: cython.int = self.cpu(c)
         self.S[C + C_HARDIRQ] -= 1
-        if (self.S[F + F_SOFTIRQ_RAISED] and self.S[C + C_SOFTIRQ] == 0 and self.S[C + C_HARDIRQ] == 0
-                and self.S[C + C_NMI] == 0):
-            self.S[F + F_SOFTIRQ_RAISED] = 0
+        if self.S[C + C_SOFTIRQ_PENDING] and not self.in_interrupt(c):
+            self.S[C + C_SOFTIRQ_PENDING] = 0
             self.S[F + F_SOFTIRQ] = 1
             self.S[C + C_SOFTIRQ] += 1
             self.S[C + C_IF] = 1                 # __do_softirq(): local_irq_enable()
             self.S[F + F_PHASE] = PH_BODY
             self.enter_body(c, F)
+        else:
+            # in interrupt context (an irq that hit a softirq run or a BH-disabled region):
+            # they stay pending, for that run's restart or for local_bh_enable()
+            self.S[F + F_PHASE] = ST_PKS_RESTORE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def st_softirq_end(self, c: cython.int, F: cython.int) -> cython.void:
+        """The end of a softirq run (__do_softirq()): softirqs raised meanwhile restart it
+        (`if (pending) ... goto restart`); else softirq count -1, IRQs off, and the irq's exit
+        goes on (A.7), or do_softirq() returns into local_bh_enable()."""
+        C: cython.int = self.cpu(c)
+        if self.S[C + C_SOFTIRQ_PENDING]:
+            self.S[C + C_SOFTIRQ_PENDING] = 0
+            self.S[F + F_PHASE] = PH_BODY
+            self.S[C + C_IF] = 1
+            self.enter_body(c, F)
+            return
+        self.S[C + C_SOFTIRQ] -= 1
+        self.S[C + C_IF] = 0
+        self.S[F + F_SOFTIRQ] = 0
+        if self.S[F + F_KIND] == FK_SOFTIRQ:
+            self.S[F + F_PHASE] = ST_SOFTIRQ_RETURN
         else:
             self.S[F + F_PHASE] = ST_PKS_RESTORE
 
@@ -1708,6 +1987,11 @@ class Machine:
         if self.S[C + C_NEED_RESCHED]:
             self.S[C + C_IF] = 1
             self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
+        elif self.S[T + T_MCE_WORK] or (self.S[T + T_NOTIFY_RESUME]
+                                        and not self.signal_deliverable(t, F)):
+            # get_signal() runs task_work_run() before dequeuing: task work first
+            self.S[C + C_IF] = 1
+            self.S[F + F_PHASE] = ST_NOTIFY_RESUME
         elif self.signal_deliverable(t, F):
             self.S[C + C_IF] = 1
             self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
@@ -1738,6 +2022,9 @@ class Machine:
         self.S[C + C_IF] = 1
         if self.S[C + C_NEED_RESCHED]:
             self.S[F + F_PHASE] = ST_EXIT_SCHEDULE
+        elif self.S[T + T_MCE_WORK] or (self.S[T + T_NOTIFY_RESUME]
+                                        and not self.signal_deliverable(t, F)):
+            self.S[F + F_PHASE] = ST_NOTIFY_RESUME
         elif self.signal_deliverable(t, F):
             self.S[F + F_PHASE] = ST_SIG_PREPARE_PKRU
         else:
@@ -1754,8 +2041,19 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def fpregs_restore_userregs(self, c: cython.int, t: cython.int) -> cython.void:
-        """arch/x86/kernel/fpu/context.h: XRSTOR from fpstate unless fpregs_state_valid;
-        PKRU is excluded under pkru=thread (30a304a13873)."""
+        """arch/x86/kernel/fpu/context.h fpregs_restore_userregs() as one step, where IRQs are
+        off (the exit to user): the XRSTOR, then the activation.  Under fpregs_lock() with
+        IRQs on (signal delivery, fpu_clone()) its two halves are steps of their own, so that
+        an interrupt can land between them."""
+        self.fpregs_restore_xrstor(c, t)
+        self.fpregs_mark_activate(c, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def fpregs_restore_xrstor(self, c: cython.int, t: cython.int) -> cython.void:
+        """fpregs_restore_userregs()'s `if (!fpregs_state_valid(fpu, cpu))
+        restore_fpregs_from_fpstate(...)`: XRSTOR from fpstate; PKRU is excluded under
+        pkru=thread (30a304a13873)."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
         if not self.fpregs_state_valid(c, t):
@@ -1763,7 +2061,6 @@ class Machine:
             self.S[C + C_PASID] = self.image_pasid(t)
             if self.pkru_in_xsave():
                 self.xrstor_pkru(c, self.S[T + T_FPS_PKRU], self.S[T + T_FPS_PKRU_BV])
-        self.fpregs_mark_activate(c, t)
 
     @cython.cfunc
     @cython.inline
@@ -1850,9 +2147,6 @@ class Machine:
         """The return-to-user point (after sysret/iret to user): fpu_user, pkru_signal."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
-        mm: cython.int = self.S[T + T_MM]
-        if mm >= 0:
-            self.S[MM_BASE + mm * MM_SIZE + MM_CPUS] |= 1 << c
         if self.S[C + C_FPU] != self.S[T + T_L_FPU]:
             self.fail(O_FPU_USER, self.S[T + T_L_FPU], self.S[C + C_FPU])
         elif self.S[T + T_L_PASID] and self.S[C + C_PASID] != self.mm_pasid(t):
@@ -1917,8 +2211,9 @@ class Machine:
             self.S[F + F_RCU_IRQ] = 0
         if (self.S[F + F_IRQ_IF] == 1 and self.preempt_count(c) == 0 and self.S[C + C_NEED_RESCHED]
                 and self.S[C + C_HARDIRQ] == 0):
-            # preempt_schedule_irq(): resumes here, then goes on with the exit
-            self.start_switch(c, -1, TS_RUNNABLE, after, 0)
+            # irqentry_exit_cond_resched() -> preempt_schedule_irq(): its IRQs-on window,
+            # then the switch; it resumes with the rest of the exit
+            self.S[F + F_PHASE] = ST_PREEMPT_IRQ_ENABLE
         else:
             self.S[F + F_PHASE] = after
 
@@ -1926,11 +2221,11 @@ class Machine:
     @cython.exceptval(check=False)
     def signal_step(self, c: cython.int, t: cython.int, F: cython.int,
                     st: cython.int) -> cython.void:
-        """A.6 signal delivery: handle_signal() -> setup_rt_frame() -> get_sigframe()
-        (arch/x86/kernel/signal.c, fpu/signal.c copy_fpstate_to_sigframe())."""
+        """A.6 signal delivery: handle_signal() -> setup_rt_frame() -> x64_setup_rt_frame() ->
+        get_sigframe() -> copy_fpstate_to_sigframe() (arch/x86/kernel/signal.c,
+        signal_64.c, fpu/signal.c), then fpu__clear_user_states() (fpu/core.c)."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
-        old: cython.bint = self.v_ct_windows == CT_WIN_OLD
         n: cython.int = self.S[T + T_NSIG]
         G: cython.int = T + T_SIGFRAMES + (n - 1) * SIG_SIZE
         if st == ST_SIG_PREPARE_PKRU:
@@ -1941,42 +2236,94 @@ class Machine:
                 self.write_pkru(c, t, 0)
             self.S[F + F_PHASE] = ST_SIG_LOCK
         elif st == ST_SIG_LOCK:
-            self.S[C + C_SOFTIRQ] += 1           # fpregs_lock(): local_bh_disable()
+            self.S[C + C_SOFTIRQ] += 1           # retry: fpregs_lock(): local_bh_disable()
             self.S[F + F_PHASE] = ST_SIG_RESTORE
         elif st == ST_SIG_RESTORE:
+            # `if (test_thread_flag(TIF_NEED_FPU_LOAD)) fpregs_restore_userregs();`: the XRSTOR
+            # here, the activation (IRQs are on) a step of its own
             if self.S[T + T_NEED_FPU_LOAD]:
-                self.fpregs_restore_userregs(c, t)
+                self.fpregs_restore_xrstor(c, t)
+                self.S[F + F_PHASE] = ST_SIG_ACTIVATE
+            else:
+                self.S[F + F_PHASE] = ST_SIG_XSAVE
+        elif st == ST_SIG_ACTIVATE:
+            self.fpregs_mark_activate(c, t)
             self.S[F + F_PHASE] = ST_SIG_XSAVE
         elif st == ST_SIG_XSAVE:
-            # copy_fpregs_to_sigframe(): XSAVE straight to the user stack
+            # pagefault_disable(); copy_fpregs_to_sigframe(): XSAVE straight to the user stack
+            if self.S[F + F_UFAULT]:
+                self.sig_copy_failed(F)
+                return
             G = T + T_SIGFRAMES + n * SIG_SIZE
             self.S[T + T_NSIG] = n + 1
             self.S[G + 0] = self.S[C + C_FPU]
             self.S[G + 1] = self.S[C + C_PKRU]
             self.S[G + 2] = 0 if self.v_pkru == PKRU_THREAD_NOFRAME else self.S[C + C_XINUSE_PKRU]
-            self.S[F + F_PHASE] = ST_SIG_UNLOCK
-        elif st == ST_SIG_UNLOCK:
-            self.S[C + C_SOFTIRQ] -= 1
-            self.S[F + F_PHASE] = ST_SIG_UPDATE_PKRU
+            # update_pkru_in_sigframe() (70044df250d0) exists only where sig_prepare_pkru()
+            # wrote 0 first: not before 5.14 (the XSAVE holds PKRU), nor in tglx's proposal
+            self.S[F + F_PHASE] = (ST_SIG_UNLOCK if self.pkru_in_xsave()
+                                   or self.v_pkru == PKRU_THREAD_NOFRAME else ST_SIG_UPDATE_PKRU)
         elif st == ST_SIG_UPDATE_PKRU:
-            # update_pkru_in_sigframe(): the kept PKRU into the frame; ae6012d72fa6 also sets
-            # its XSTATE_BV bit (pkru=thread).  tglx's noframe proposal keeps PKRU out.
+            # xsave_to_user_sigframe() -> update_pkru_in_sigframe() (6a1853bdf178: inside the
+            # fpregs_lock()/pagefault_disable() section): the kept PKRU into the frame;
+            # ae6012d72fa6 also sets its XSTATE_BV bit (pkru=thread; not so in #15).  tglx's
+            # noframe proposal keeps PKRU out.
+            if self.S[F + F_UFAULT]:
+                self.S[T + T_NSIG] = n - 1       # the frame is written again on the retry
+                self.sig_copy_failed(F)
+                return
             self.S[G + 1] = self.S[F + F_SIG_PKRU]
             if self.v_pkru == PKRU_THREAD:
-                self.S[G + 2] = 1                   # pkru=sigframe_nobv: not (#15)
+                self.S[G + 2] = 1
+            self.S[F + F_PHASE] = ST_SIG_UNLOCK
+        elif st == ST_SIG_UNLOCK:
+            # pagefault_enable(); fpregs_unlock(); on a fault: `if (!__clear_user(buf_fx,
+            # fpstate->user_size)) goto retry;`
+            self.S[F + F_PHASE] = ST_SIG_FAULT_IN if self.S[F + F_SIG_RETRY] else ST_SIG_SETUP_FRAME
+            self.local_bh_enable(c)
+        elif st == ST_SIG_FAULT_IN:
+            # __clear_user() faults the frame in (page faults enabled), then `goto retry`
+            self.S[F + F_SIG_RETRY] = 0
+            self.S[C + C_SOFTIRQ] += 1           # fpregs_lock()
+            self.S[F + F_PHASE] = ST_SIG_RESTORE
+        elif st == ST_SIG_SETUP_FRAME:
+            # x64_setup_rt_frame(): unsafe_put_user() of the ucontext, copy_siginfo_to_user():
+            # user memory with page faults enabled, IRQs on (a #PF here may sleep)
             self.S[F + F_PHASE] = ST_SIG_CLEAR_USER_STATES
+        elif st == ST_SIG_CLEAR_USER_STATES:
+            # fpu__clear_user_states(): fpregs_lock(); the supervisor state (PASID) from
+            # fpstate if the registers are not valid; init user state; pkru_write_default()
+            self.S[C + C_SOFTIRQ] += 1
+            if not self.fpregs_state_valid(c, t):
+                self.S[C + C_PASID] = self.image_pasid(t)
+            self.S[C + C_FPU] = 0
+            self.wrpkru(c, INIT_PKRU)
+            self.S[F + F_PHASE] = ST_SIG_MARK_ACTIVATE
         else:
-            # fpu__clear_user_states(); L is pushed (into the frame) and reset
-            self.fpu_clear_user_states(c, t)
+            # ... fpregs_mark_activate(); fpregs_unlock().  L is pushed (into the frame) and
+            # reset; the signal is delivered (a forced synchronous one first: SIGSEGV, SIGBUS)
+            self.fpregs_mark_activate(c, t)
             self.S[G + 3] = self.S[T + T_L_FPU]
             self.S[G + 4] = self.S[T + T_L_PKRU]
             self.S[T + T_L_FPU] = 0
             self.S[T + T_L_PKRU] = INIT_PKRU
-            self.S[T + T_SIGPENDING] = 0
-            self.S[F + F_SIGSEGV] = 0
+            if self.S[F + F_SIGSEGV]:
+                self.S[F + F_SIGSEGV] = 0
+            else:
+                self.S[T + T_SIGPENDING] = 0
             self.S[F + F_SIG_CHECK] = SIG_HANDLER
             self.S[T + T_WINDOW] -= 1
-            self.S[F + F_PHASE] = ST_OLD_WORK if old else ST_EXIT_LOOP
+            self.S[F + F_PHASE] = ST_OLD_WORK if self.v_ct_windows == CT_WIN_OLD else ST_EXIT_LOOP
+            self.local_bh_enable(c)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def sig_copy_failed(self, F: cython.int) -> cython.void:
+        """copy_fpregs_to_sigframe() hit a fault it could not take (a fixup-only #PF): no
+        frame; unlock, fault the page in, retry."""
+        self.S[F + F_UFAULT] = 0
+        self.S[F + F_SIG_RETRY] = 1
+        self.S[F + F_PHASE] = ST_SIG_UNLOCK
 
     # ----------------------------------------------------------------------------------------
     # Context switch (A.5)
@@ -2070,6 +2417,13 @@ class Machine:
                 self.S[P + T_STATE] = TS_RUNNING
                 self.S[C + C_SW_STEP] = SW_FINISH
             else:
+                # context_switch(): prepare_task_switch() -> rseq_preempt(prev) sets
+                # TIF_NOTIFY_RESUME for a task with an rseq area; then switch_mm_irqs_off()
+                # loads next's mm and sets this CPU in its mm_cpumask (a kthread without an mm
+                # keeps prev's: lazy TLB); nmi_uaccess_okay() reads it
+                if self.S[P + T_RSEQ]:
+                    self.S[P + T_NOTIFY_RESUME] = 1
+                self.mm_load(c, nxt)
                 self.S[C + C_SW_STEP] = SW_FPU_PREPARE
             self.S[C + C_SW_NEXT] = nxt
         elif st == SW_FPU_PREPARE:
@@ -2105,6 +2459,8 @@ class Machine:
             self.S[self.task(nxt) + T_NEED_FPU_LOAD] = 1
             if self.pkru_in_xsave():
                 self.switch_pkru_from_image(c, nxt)
+            if self.v_pasid == PASID_IPI:
+                self.update_pasid(c, nxt)       # 5.10-5.13: "update_pasid();" at its end
             self.S[C + C_SW_STEP] = SW_FINISH
         else:
             # finish_task_switch(): IF := next's saved IF; need_resched cleared
@@ -2154,6 +2510,14 @@ class Machine:
 
     @cython.cfunc
     @cython.exceptval(check=False)
+    def mm_load(self, c: cython.int, t: cython.int) -> cython.void:
+        """switch_mm_irqs_off() to t's mm, if it has one: CPU c joins mm_cpumask()."""
+        mm: cython.int = self.S[self.task(t) + T_MM]
+        if mm >= 0:
+            self.S[MM_BASE + mm * MM_SIZE + MM_CPUS] |= 1 << c
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
     def mm_put(self, mm: cython.int) -> cython.void:
         M: cython.int = MM_BASE + mm * MM_SIZE
         self.S[M + MM_USERS] -= 1
@@ -2183,19 +2547,43 @@ class Machine:
         t: cython.int = self.S[C + C_CURR]
         T: cython.int = self.task(t)
         F: cython.int = self.top(t)
-        if st == BO_SIGRETURN_XRSTOR or st == BO_SIGRETURN_ACTIVATE:
+        if st >= BO_SIGRETURN_XRSTOR and st <= BO_SIGRETURN_ACTIVATE:
             self.sigreturn_step(c, t, F, st)
         elif st == BO_PKS_UPDATE2:
+            arg: cython.int = self.S[F + F_BODYOP_ARG]
             if self.v_pks == PKS_V9:
-                self.S[T + T_THREAD_PKRS] = self.S[F + F_BODYOP_ARG]
+                self.S[T + T_THREAD_PKRS] = arg & 255
             else:
                 self.pks_write_pkrs(c, self.S[T + T_THREAD_PKRS])
             self.S[T + T_WINDOW] -= 1
-            self.S[F + F_BODYOP] = BOP_NONE
-            self.S[F + F_BODYOP_STEP] = 0
+            self.S[C + C_PREEMPT] -= 1
+            if arg & 256:
+                self.S[F + F_BODYOP_STEP] = BO_MIGRATE_ENABLE
+            else:
+                self.end_bodyop(F)
+            self.preempt_point(c)               # preempt_enable()
+        elif st == BO_MIGRATE_ENABLE:
+            self.end_bodyop(F)
+            self.migrate_enable(c, t)
+        elif st == BO_KFPU_XSAVE:
+            self.xsave(c, t)                    # save_fpregs_to_fpstate()
+            self.S[F + F_BODYOP_STEP] = BO_KFPU_INVALIDATE
+        elif st == BO_KFPU_INVALIDATE:
+            self.S[C + C_OWNER] = -1            # __cpu_invalidate_fpregs_state()
+            self.S[C + C_FPU] = FPU_CLOBBERED
+            self.S[T + T_WINDOW] -= 1
+            self.end_bodyop(F)
         elif st == BO_CLONE_RESTORE:
+            # fpregs_lock() is held; `if (test_thread_flag(TIF_NEED_FPU_LOAD))
+            # fpregs_restore_userregs();`: the XRSTOR, then (a step of its own, IRQs on) the
+            # activation
             if self.S[T + T_NEED_FPU_LOAD]:
-                self.fpregs_restore_userregs(c, t)
+                self.fpregs_restore_xrstor(c, t)
+                self.S[F + F_BODYOP_STEP] = BO_CLONE_ACTIVATE
+            else:
+                self.S[F + F_BODYOP_STEP] = BO_CLONE_XSAVE
+        elif st == BO_CLONE_ACTIVATE:
+            self.fpregs_mark_activate(c, t)
             self.S[F + F_BODYOP_STEP] = BO_CLONE_XSAVE
         elif st == BO_CLONE_XSAVE:
             # save_fpregs_to_fpstate(dst_fpu), the PASID bit cleared ("x86/fpu: Clear PASID
@@ -2208,42 +2596,74 @@ class Machine:
             self.S[F + F_BODYOP_STEP] = BO_CLONE_UNLOCK
         else:
             # fpregs_unlock(); wake_up_new_task(): the child waits at the back of the queue
-            self.S[C + C_SOFTIRQ] -= 1
             self.S[T + T_WINDOW] -= 1
             self.rq_push(c, self.S[F + F_BODYOP_ARG])
-            self.S[F + F_BODYOP] = BOP_NONE
-            self.S[F + F_BODYOP_STEP] = 0
+            self.end_bodyop(F)
+            self.local_bh_enable(c)
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def end_bodyop(self, F: cython.int) -> cython.void:
+        self.S[F + F_BODYOP] = BOP_NONE
+        self.S[F + F_BODYOP_STEP] = 0
 
     # ----------------------------------------------------------------------------------------
     # Events (SPEC 1.5): guard, then effect.  Each returns False when skipped.
 
     @cython.cfunc
-    @cython.inline
     @cython.exceptval(check=False)
-    def in_body(self, c: cython.int) -> cython.int:
-        """With nothing pending on c: the kind of the frame whose body the CPU is in, FK_BASE
-        for a kthread body, -1 otherwise (user mode, idle)."""
+    def body_ctx(self, c: cython.int) -> cython.int:
+        """With nothing pending on c: the handler kind of the body the CPU is in (CTX_*,
+        fuzzcore/handlers.py), CTX_NONE in user mode."""
         t: cython.int = self.curr(c)
         T: cython.int = self.task(t)
         if self.S[T + T_DEPTH] == 0:
-            return FK_BASE if self.S[T + T_KIND] == K_KTHREAD else -1
-        return self.S[self.top(t) + F_KIND]
+            kind: cython.int = self.S[T + T_KIND]
+            if kind == K_KTHREAD:
+                return CTX_KTHREAD
+            return CTX_IDLE if kind == K_IDLE else CTX_NONE
+        F: cython.int = self.top(t)
+        k: cython.int = self.S[F + F_KIND]
+        user: cython.bint = self.S[F + F_FROM_USER] != 0
+        if k == FK_SYSCALL:
+            return CTX_SIGRETURNED if self.S[F + F_SYSCALL_OP] == OP_SIGRETURN else CTX_SYSCALL
+        if k == FK_PF:
+            return CTX_PF_USER if user else CTX_PF_KERNEL
+        if k == FK_GP:
+            return CTX_GP if self.S[F + F_SIGSEGV] else CTX_GP_FIXED
+        if k == FK_IRQ:
+            return CTX_SOFTIRQ if self.S[F + F_SOFTIRQ] else CTX_IRQ
+        if k == FK_SOFTIRQ:
+            return CTX_SOFTIRQ
+        if k == FK_NMI:
+            return CTX_NMI
+        if k == FK_MCE:
+            return CTX_MCE
+        if k == FK_DB:
+            return CTX_DB_USER if user else CTX_DB_KERNEL
+        if k == FK_BP:
+            return CTX_BP_USER if user else CTX_BP_KERNEL
+        return CTX_VMALLOC
 
     @cython.cfunc
-    @cython.inline
     @cython.exceptval(check=False)
-    def in_task_body(self, c: cython.int) -> cython.bint:
-        """syscall/pf/gp bodies and kthread bodies: task context."""
-        k: cython.int = self.in_body(c)
-        return k == FK_SYSCALL or k == FK_PF or k == FK_GP or k == FK_BASE
-
-    @cython.cfunc
-    @cython.inline
-    @cython.exceptval(check=False)
-    def in_kernel_body(self, c: cython.int) -> cython.bint:
-        """Any handler body except the empty vmalloc one, and kthread bodies."""
-        k: cython.int = self.in_body(c)
-        return k >= 0 and k != FK_VMALLOC
+    def nmi_uaccess_okay(self, c: cython.int) -> cython.bint:
+        """arch/x86/mm/tlb.c nmi_uaccess_okay(): `if (loaded_mm != current_mm) return false;`
+        -- copy_from_user_nmi() and the *_nofault accessors return at once otherwise (no #PF):
+        a task without an mm (idle, a kthread not using one), or a switch between
+        switch_mm_irqs_off() (the end of __schedule's pick) and `current` changing, to a task
+        of another mm (a kthread keeps the previous mm: lazy TLB)."""
+        C: cython.int = self.cpu(c)
+        mm: cython.int = self.S[self.task(self.S[C + C_CURR]) + T_MM]
+        if mm < 0:
+            return False
+        sw: cython.int = self.S[C + C_SW_STEP]
+        if sw >= SW_FPU_PREPARE and sw <= SW_CURRENT:
+            nmm: cython.int = self.S[self.task(self.S[C + C_SW_NEXT]) + T_MM]
+            if nmm >= 0 and nmm != mm:
+                return False
+        return True
 
     @cython.cfunc
     @cython.inline
@@ -2262,14 +2682,6 @@ class Machine:
     @cython.cfunc
     @cython.inline
     @cython.exceptval(check=False)
-    def sleepable(self, c: cython.int) -> cython.bint:
-        """A sleepable task context: syscall/pf/gp or kthread body, preempt count 0, IF=1."""
-        return (self.in_task_body(c) and self.preempt_count(c) == 0
-                and self.S[self.cpu(c) + C_IF] == 1)
-
-    @cython.cfunc
-    @cython.inline
-    @cython.exceptval(check=False)
     def idle_exit_eqs(self, c: cython.int) -> cython.void:
         """ct_idle_exit(): idle leaves RCU's extended quiescent state."""
         if self.S[self.cpu(c) + C_CT] == CT_IDLE:
@@ -2280,6 +2692,45 @@ class Machine:
     @cython.exceptval(check=False)
     def task_arg_ok(self, t: cython.int) -> cython.bint:
         return t >= 0 and t < self.S[G_NUSER] + self.S[G_NKTHREAD]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def uaccess_fault(self, c: cython.int, t: cython.int) -> cython.int:
+        """A #PF from kernel at a user access (arch/x86/mm/fault.c do_user_addr_fault()): at a
+        pending step that touches user memory, or in a body whose kind accesses user memory
+        (fuzzcore/handlers.py) with an mm (a kthread: after kthread_use_mm()); in atomic and
+        nofault contexts only where nmi_uaccess_okay().  It is fixup-only (F_FIXUP, no body)
+        when faulthandler_disabled(): the step runs under pagefault_disable(), the context is
+        atomic (preempt count: irq, softirq, NMI, BH-disabled, a kernel-FPU section), or every
+        access of that kind of body is a *_nofault one."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        st: cython.int = self.next_step(c)
+        fixup: cython.bint
+        if st >= 0:
+            if self.step_flags[st] & SF_UMEM == 0:
+                return 0
+            if st == ST_NOTIFY_RESUME and not self.S[T + T_RSEQ]:
+                return 0                # task work alone (kill_me_maybe()) reads no user memory
+            fixup = self.step_flags[st] & SF_UMEM_NOPF != 0 or self.preempt_count(c) != 0
+        else:
+            ctx: cython.int = self.body_ctx(c)
+            if ctx == CTX_NONE or not (self.body_ok[ctx] >> OP_UACCESS_FAULT) & 1:
+                return 0
+            if self.S[T + T_MM] < 0:
+                return 0                # no mm: no user access (kthread without use_mm)
+            fixup = self.preempt_count(c) != 0 or (self.ctx_nofault >> ctx) & 1
+            if fixup and not self.nmi_uaccess_okay(c):
+                return 0
+            if ctx == CTX_PF_USER:
+                # a #PF from user reads user memory only in emulate_vsyscall(), which returns
+                # before any VMA lookup: not in a fault that handle_mm_fault() handles
+                if self.S[self.top(t) + F_PF_PATH] == PF_PATH_MM:
+                    return 0
+                self.S[self.top(t) + F_PF_PATH] = PF_PATH_VSYSCALL
+        F: cython.int = self.push(c, FK_PF)
+        self.S[F + F_FIXUP] = PF_FIXUP if fixup else PF_FULL
+        return 1
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2315,40 +2766,43 @@ class Machine:
             return 1
         if op == OP_MCE:
             if self.S[C + C_IN_MCE]:
-                return 0
+                return 0                # MCIP set: a second #MC is a shutdown, not a nesting
             self.push(c, FK_MCE)
             return 1
         if op == OP_DB:
-            if self.S[C + C_DR7_OFF] > 0:
+            if self.db_blocked(c):
                 return 0
             self.push(c, FK_DB)
             return 1
         st: cython.int
+        ctx: cython.int
         if op == OP_BP:
             st = self.next_step(c)
             # int3 lands only in instrumentable text (kprobes are not allowed in noinstr), and
             # never in the #BP handler itself (exc_int3 and do_int3 are NOKPROBE_SYMBOL)
-            if not (self.user_mode(c) or (st >= 0 and self.step_is_instr(c, st))
-                    or (st < 0 and self.in_kernel_body(c))):
+            if st < 0:
+                ctx = self.body_ctx(c)
+                if not (self.user_mode(c) or (ctx != CTX_NONE and (self.ctx_kprobes >> ctx) & 1)):
+                    return 0
+            elif not self.step_is_instr(c, st):
                 return 0
+            elif self.S[self.top(t) + F_KIND] == FK_PF and (
+                    st == ST_ENTRY_BY_KIND or st == ST_PF_FIXUP or st == ST_PF_PKUERR):
+                return 0                # NOKPROBE_SYMBOL(do_user_addr_fault) (mm/fault.c)
             if self.S[self.top(t) + F_KIND] == FK_BP:
                 return 0
             self.push(c, FK_BP)
             return 1
         if op == OP_UACCESS_FAULT:
-            st = self.next_step(c)
-            ok: cython.bint = st >= 0 and self.step_flags[st] & SF_UMEM != 0
-            if st < 0:
-                k: cython.int = self.in_body(c)
-                ok = k == FK_SYSCALL or k == FK_PF or k == FK_GP or k == FK_NMI or (
-                    k == FK_BASE and self.S[T + T_MM] >= 0)
-            if not ok:
-                return 0
-            self.push(c, FK_PF)
-            return 1
+            return self.uaccess_fault(c, t)
         if op == OP_VMALLOC_FAULT:
-            # pre-5.8: any kernel step or body touching kernel memory, with the kernel GS
+            # pre-5.8: any kernel step or body touching kernel memory, with the kernel GS --
+            # but not an NMI-like frame's own entry or exit: the paranoid entry and exit and
+            # nmi_enter()/nmi_exit() touch only the IST stack and per-CPU data, never vmalloc
+            # space (its handlers may: module text)
             if self.v_ct_windows != CT_WIN_OLD or self.user_mode(c) or self.S[C + C_GS_USER]:
+                return 0
+            if self.S[self.top(t) + F_SEQ] == SEQ_NMI and self.next_step(c) >= 0:
                 return 0
             if self.in_idle(c) and self.S[C + C_CT] == CT_IDLE and self.next_step(c) < 0:
                 return 0
@@ -2359,11 +2813,12 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def body_event(self, c: cython.int, op: cython.int, arg: cython.int) -> cython.bint:
-        """Every event that is not injected, after the CPU's pending steps have run."""
+        """Every event that is not injected, after the CPU's pending steps have run.  A body
+        event runs only in a body whose handler kind allows it (fuzzcore/handlers.py); its own
+        guard follows."""
         C: cython.int = self.cpu(c)
         t: cython.int = self.S[C + C_CURR]
         T: cython.int = self.task(t)
-        k: cython.int = self.in_body(c)
         if op == OP_SYSCALL or op == OP_USER_FAULT:
             if not self.user_mode(c):
                 return False
@@ -2375,16 +2830,37 @@ class Machine:
                 return False
             self.ev_user(c, t, op, arg)
             return True
+        ctx: cython.int = self.body_ctx(c)
+        if ctx == CTX_NONE or not (self.body_ok[ctx] >> op) & 1:
+            return False
+        F: cython.int = self.top(t)
+        if ctx != CTX_PF_USER or op == OP_RET or op == OP_STRAY_WRITE:
+            return self.body_op(c, t, op, arg, ctx)
+        # the body of a #PF from user is emulate_vsyscall() or handle_mm_fault(), not both
+        # (do_user_addr_fault()): what handle_mm_fault() does excludes user accesses
+        if self.S[F + F_PF_PATH] == PF_PATH_VSYSCALL or not self.body_op(c, t, op, arg, ctx):
+            return False
+        self.S[F + F_PF_PATH] = PF_PATH_MM
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def body_op(self, c: cython.int, t: cython.int, op: cython.int, arg: cython.int,
+                ctx: cython.int) -> cython.bint:
+        """A body event its handler kind allows: its own guard, then its effect."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
         if op == OP_KFPU_BEGIN or op == OP_KFPU_END:
-            return self.ev_kernel_fpu(c, t, op, k)
+            return self.ev_kernel_fpu(c, t, op, ctx)
+        F: cython.int = self.top(t)
         if op == OP_RET:
-            if k < 0 or k == FK_BASE:
+            if ctx == CTX_KTHREAD or ctx == CTX_IDLE:
                 return False
-            F: cython.int = self.top(t)
             if self.S[F + F_KMAPS] > 0 or self.S[F + F_KFPU]:
                 return False
-            if k != FK_VMALLOC:
+            if ctx != CTX_VMALLOC:
                 self.note_instr(c)
+            k: cython.int = self.S[F + F_KIND]
             if self.S[F + F_SOFTIRQ]:
                 self.S[F + F_PHASE] = ST_SOFTIRQ_END
             elif k == FK_SYSCALL:
@@ -2393,18 +2869,21 @@ class Machine:
             elif k == FK_IRQ:
                 self.S[F + F_PHASE] = ST_IRQ_EXIT
             else:
+                if k == FK_MCE and self.S[F + F_FROM_USER]:
+                    # do_machine_check() ends: `mce_wrmsrl(MSR_IA32_MCG_STATUS, 0)` (MCIP)
+                    self.S[C + C_IN_MCE] = 0
                 self.S[F + F_PHASE] = ST_PKS_RESTORE
             return True
         if op == OP_SLEEP:
-            if not self.sleepable(c):
+            if self.preempt_count(c) != 0 or self.S[C + C_IF] != 1:
                 return False
             self.note_instr(c)
             self.note_schedule(c)
             self.start_switch(c, -1, TS_SLEEPING, PH_BODY, 1)
             return True
         if op == OP_YIELD:
-            idle: cython.bint = self.in_idle(c)
-            if not (idle or self.sleepable(c)):
+            idle: cython.bint = ctx == CTX_IDLE
+            if not idle and (self.preempt_count(c) != 0 or self.S[C + C_IF] != 1):
                 return False
             if arg >= 0 and not self.in_queue(c, arg):
                 return False
@@ -2415,9 +2894,6 @@ class Machine:
             self.start_switch(c, arg, TS_RUNNABLE, PH_BODY, 1)
             return True
         if op == OP_WAKE or op == OP_MIGRATE:
-            idle = self.in_idle(c)
-            if not (idle or self.in_kernel_body(c)) or self.in_nmi_like(c):
-                return False
             if not self.task_arg_ok(arg):
                 return False
             A: cython.int = self.task(arg)
@@ -2428,22 +2904,18 @@ class Machine:
                 if (self.S[A + T_STATE] != TS_RUNNABLE or self.S[A + T_MIGRATE_DISABLE] > 0
                         or self.S[A + T_CPU] == c or not self.in_queue(self.S[A + T_CPU], arg)):
                     return False
-            self.idle_body_op(c, idle)
-            if op == OP_WAKE and self.switching_out(arg):
-                # try_to_wake_up() of a task still switching out: it only becomes runnable;
-                # finish_task_switch() queues it here once it is off its CPU
-                self.S[A + T_STATE] = TS_RUNNABLE
-                self.S[A + T_CPU] = c
+            self.idle_body_op(c, ctx == CTX_IDLE)
+            if op == OP_WAKE:
+                self.try_to_wake_up(c, arg)
                 return True
-            if op == OP_MIGRATE:
-                self.rq_remove(self.S[A + T_CPU], arg)
+            self.rq_remove(self.S[A + T_CPU], arg)
             self.rq_push(c, arg)
             return True
         if op == OP_KILL:
-            if not self.in_kernel_body(c) or self.in_nmi_like(c):
-                return False
             if not self.task_arg_ok(arg):
                 return False
+            if (ctx == CTX_DB_USER or ctx == CTX_BP_USER) and arg != t:
+                return False            # force_sig_fault(): the trapping task itself
             A = self.task(arg)
             if (self.S[A + T_KIND] != K_USER or self.S[A + T_STATE] == TS_FREE
                     or self.S[A + T_STATE] == TS_DEAD or self.S[A + T_SIGPENDING]):
@@ -2452,13 +2924,13 @@ class Machine:
             self.S[A + T_SIGPENDING] = 1
             return True
         if op == OP_RAISE_SOFTIRQ:
-            if k != FK_IRQ or self.S[self.top(t) + F_SOFTIRQ]:
-                return False
+            if self.S[C + C_SOFTIRQ_PENDING]:
+                return False            # already pending: it would change nothing
             self.note_instr(c)
-            self.S[self.top(t) + F_SOFTIRQ_RAISED] = 1
+            self.S[C + C_SOFTIRQ_PENDING] = 1
             return True
         if op == OP_USE_MM:
-            if k != FK_BASE or self.S[T + T_MM] >= 0 or not self.task_arg_ok(arg):
+            if self.S[T + T_MM] >= 0 or not self.task_arg_ok(arg):
                 return False
             A = self.task(arg)
             if self.S[A + T_KIND] != K_USER or self.S[A + T_MM] < 0:
@@ -2466,57 +2938,39 @@ class Machine:
             self.note_instr(c)
             self.S[T + T_MM] = self.S[A + T_MM]
             self.S[MM_BASE + self.S[A + T_MM] * MM_SIZE + MM_USERS] += 1
+            self.mm_load(c, t)                  # kthread_use_mm() -> switch_mm_irqs_off()
             return True
         if op == OP_UNUSE_MM:
-            if k != FK_BASE or self.S[T + T_MM] < 0:
+            if self.S[T + T_MM] < 0:
                 return False
             self.note_instr(c)
             self.mm_put(self.S[T + T_MM])
             self.S[T + T_MM] = -1
             return True
         if op == OP_KMAP or op == OP_KUNMAP or op == OP_PMEM_READ or op == OP_STRAY_WRITE:
-            if not self.in_kernel_body(c):
-                return False
             return self.ev_pks(c, t, op)
-        if k != FK_SYSCALL:
+        # syscall operations (the table allows the rest only in a syscall's body).  Each is
+        # the syscall itself: one per syscall, and not where another syscall's code path
+        # holds a kmap.  Each may sleep (copy_process()'s allocations, mmap_write_lock(),
+        # copy_from_user()...): never in atomic context, such as a kernel-FPU section
+        if self.S[F + F_SYSCALL_OP] or self.S[F + F_KMAPS] > 0 or self.preempt_count(c) != 0:
             return False
-        # syscall bodies
-        if (op == OP_EXEC or op == OP_EXIT) and (
-                self.S[self.top(t) + F_KMAPS] > 0 or self.S[self.top(t) + F_KFPU]):
-            return False            # a kmap or kernel-FPU section never outlives its code path
+        if not self.syscall_op(c, t, op, arg):
+            return False
+        self.S[F + F_SYSCALL_OP] = op
+        return True
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def syscall_op(self, c: cython.int, t: cython.int, op: cython.int,
+                   arg: cython.int) -> cython.bint:
+        """The syscalls with an event of their own (SPEC 1.5): guard, then effect."""
+        T: cython.int = self.task(t)
+        F: cython.int = self.top(t)
         if op == OP_FORK or op == OP_CLONE:
             return self.ev_fork(c, t, op == OP_CLONE)
         if op == OP_EXEC:
-            self.note_instr(c)
-            mm: cython.int = self.mm_new()
-            if mm < 0:
-                return False
-            self.mm_put(self.S[T + T_MM])
-            self.S[T + T_MM] = mm
-            # flush_thread(): fpu_flush_thread() (init fpstate, TIF_NEED_FPU_LOAD, last_cpu -1)
-            # and pkru_flush_thread(); before 5.14 fpu__clear() loaded init state eagerly
-            self.S[T + T_FPS_FPU] = 0
-            self.S[T + T_FPS_PASID] = -1
-            self.S[T + T_FPS_PASID_BV] = 0
-            self.S[T + T_FPS_PKRU] = 0
-            self.S[T + T_FPS_PKRU_BV] = 0
-            if self.pkru_in_xsave():
-                self.S[C + C_FPU] = 0
-                self.S[C + C_PASID] = -1
-                self.wrpkru(c, INIT_PKRU)
-                self.fpregs_mark_activate(c, t)
-            else:
-                self.S[T + T_LAST_CPU] = -1
-                self.S[T + T_NEED_FPU_LOAD] = 1
-                self.write_pkru(c, t, INIT_PKRU)
-            self.S[T + T_THREAD_PKRS] = PKS_INIT
-            self.S[T + T_PASID_ACT] = 0
-            self.S[self.top(t) + F_SIG_CHECK] = 0
-            self.S[T + T_L_FPU] = 0
-            self.S[T + T_L_PKRU] = INIT_PKRU
-            self.S[T + T_L_PASID] = 0
-            self.S[T + T_NSIG] = 0
-            return True
+            return self.ev_exec(c, t)
         if op == OP_EXIT:
             self.note_instr(c)
             self.note_schedule(c)
@@ -2524,7 +2978,7 @@ class Machine:
             return True
         if op == OP_PASID_BIND:
             # iommu_sva_bind_device(): the mm gets a PASID on the first bind
-            mm = self.S[T + T_MM]
+            mm: cython.int = self.S[T + T_MM]
             if self.S[MM_BASE + mm * MM_SIZE + MM_PASID] >= 0:
                 return False
             self.note_instr(c)
@@ -2538,7 +2992,7 @@ class Machine:
             self.note_instr(c)
             self.write_pkru(c, t, arg & ~3)
             self.S[T + T_L_PKRU] = arg & ~3
-            self.S[self.top(t) + F_SIG_CHECK] = 0
+            self.S[F + F_SIG_CHECK] = 0
             return True
         if op == OP_SIGRETURN:
             if self.S[T + T_NSIG] == 0:
@@ -2546,7 +3000,72 @@ class Machine:
             self.note_instr(c)
             self.ev_sigreturn(c, t, arg)
             return True
+        if op == OP_RSEQ:
+            # kernel/rseq.c sys_rseq(): register the area (once)
+            if self.S[T + T_RSEQ]:
+                return False
+            self.note_instr(c)
+            self.S[T + T_RSEQ] = 1
+            return True
         return False
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def try_to_wake_up(self, c: cython.int, t: cython.int) -> cython.void:
+        """wake T from CPU c (kernel/sched/core.c try_to_wake_up()): select_task_rq() keeps
+        a migrate-disabled task on its own CPU (`is_migration_disabled(p)`: its cpus_ptr is
+        that CPU alone); any other goes to the waker's queue.  A task still switching out
+        only becomes runnable; finish_task_switch() queues it (ttwu_runnable)."""
+        A: cython.int = self.task(t)
+        cpu: cython.int = c
+        if self.S[A + T_MIGRATE_DISABLE] > 0:
+            cpu = self.S[A + T_CPU]
+        if self.switching_out(t):
+            self.S[A + T_STATE] = TS_RUNNABLE
+            self.S[A + T_CPU] = cpu
+            return
+        self.rq_push(cpu, t)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def ev_exec(self, c: cython.int, t: cython.int) -> cython.bint:
+        """exec: begin_new_exec() -> exec_mmap() (a new mm, no PASID), flush_thread():
+        fpu_flush_thread() (init fpstate, TIF_NEED_FPU_LOAD, last_cpu -1) and
+        pkru_flush_thread(); PKS reset.  Before 5.14 fpu__clear() loaded init state eagerly.
+        v6.8 resets pasid_activated in dup_task_struct() only (kernel/fork.c), not here: the
+        flag outlives the mm it was set for (README, semantics: a kernel finding)."""
+        C: cython.int = self.cpu(c)
+        T: cython.int = self.task(t)
+        self.note_instr(c)
+        mm: cython.int = self.mm_new()
+        if mm < 0:
+            return False
+        self.mm_put(self.S[T + T_MM])
+        self.S[T + T_MM] = mm
+        self.mm_load(c, t)                      # exec_mmap() -> activate_mm()
+        self.S[T + T_FPS_FPU] = 0
+        self.S[T + T_FPS_PASID] = -1
+        self.S[T + T_FPS_PASID_BV] = 0
+        self.S[T + T_FPS_PKRU] = 0
+        self.S[T + T_FPS_PKRU_BV] = 0
+        if self.pkru_in_xsave():
+            self.S[C + C_FPU] = 0
+            self.S[C + C_PASID] = -1
+            self.wrpkru(c, INIT_PKRU)
+            self.fpregs_mark_activate(c, t)
+        else:
+            self.S[T + T_LAST_CPU] = -1
+            self.S[T + T_NEED_FPU_LOAD] = 1
+            self.write_pkru(c, t, INIT_PKRU)
+        self.S[T + T_THREAD_PKRS] = PKS_INIT
+        self.S[T + T_PASID_ACT_EXEC] = self.S[T + T_PASID_ACT]
+        self.S[T + T_RSEQ] = 0                  # rseq_execve()
+        self.S[self.top(t) + F_SIG_CHECK] = 0
+        self.S[T + T_L_FPU] = 0
+        self.S[T + T_L_PKRU] = INIT_PKRU
+        self.S[T + T_L_PASID] = 0
+        self.S[T + T_NSIG] = 0
+        return True
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2567,6 +3086,13 @@ class Machine:
                 self.fail(O_PKS_ACCESS, 0, pkrs)
             return True
         if op == OP_STRAY_WRITE:
+            # a stray write outside every kmap window of this thread context: a softirq run by
+            # local_bh_enable() enters no exception, so it runs inside the window of the code
+            # that called it, where the design grants the access
+            G: cython.int = F
+            while self.S[G + F_KIND] == FK_SOFTIRQ:
+                G -= FRAME_SIZE
+                held += self.S[G + F_KMAPS]
             if held != 0:
                 return False
             self.note_instr(c)
@@ -2583,31 +3109,35 @@ class Machine:
             self.S[F + F_KMAPS] = held + 1
             self.S[T + T_PKS_REF] = ref + 1
             if ref == 0:
-                self.pks_update(c, t, F, tp)               # pks_set_readwrite(1)
+                self.pks_update(c, t, F, tp, False)        # pks_set_readwrite(1)
         else:
-            # kunmap_local(): the refcounted disable (`if (!--count)`), migrate_enable()
+            # kunmap_local(): the refcounted disable (`if (!--count)`), then migrate_enable()
             self.S[F + F_KMAPS] = held - 1
-            self.S[T + T_MIGRATE_DISABLE] -= 1
             self.S[T + T_PKS_REF] = ref - 1
             if ref == 1:
-                self.pks_update(c, t, F, tp | PKEY1_AD)    # pks_set_noaccess(1)
+                self.pks_update(c, t, F, tp | PKEY1_AD, True)   # pks_set_noaccess(1)
+            else:
+                self.migrate_enable(c, t)
         return True
 
     @cython.cfunc
     @cython.exceptval(check=False)
     def pks_update(self, c: cython.int, t: cython.int, F: cython.int,
-                   new: cython.int) -> cython.void:
-        """A.11 __pks_update_protection(): two writes, the second pending.  The reference
-        writes thread.pkrs first, then the MSR; V9 writes the MSR first (H2)."""
+                   new: cython.int, then_migrate_enable: cython.bint) -> cython.void:
+        """A.11 __pks_update_protection(): `preempt_disable(); ... preempt_enable();` around
+        two writes, the second pending: an irq may land between them, but its exit does not
+        preempt.  The reference writes thread.pkrs first, then the MSR; V9 writes the MSR
+        first (H2).  A kunmap's migrate_enable() follows as a step of its own."""
         T: cython.int = self.task(t)
         self.S[T + T_WINDOW] += 1
+        self.S[self.cpu(c) + C_PREEMPT] += 1
         if self.v_pks == PKS_V9:
             self.pks_write_pkrs(c, new)
         else:
             self.S[T + T_THREAD_PKRS] = new
         self.S[F + F_BODYOP] = BOP_PKS_UPDATE
         self.S[F + F_BODYOP_STEP] = BO_PKS_UPDATE2
-        self.S[F + F_BODYOP_ARG] = new
+        self.S[F + F_BODYOP_ARG] = new | (256 if then_migrate_enable else 0)
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2632,13 +3162,19 @@ class Machine:
             if hw_denied != l_denied:
                 self.fail(O_PKRU_USER, self.S[T + T_L_PKRU], self.S[C + C_PKRU])
             if hw_denied:
-                self.S[T + T_SIGPENDING] = 1       # SIGSEGV (SEGV_PKUERR)
+                # the access traps at once: a #PF from user with PF_PK, whose handler sends
+                # SIGSEGV (SEGV_PKUERR) and whose exit delivers it
+                F: cython.int = self.push(c, FK_PF)
+                self.S[F + F_FIXUP] = PF_PKUERR
         else:
-            # ENQCMD: succeeds iff IA32_PASID is valid; else #GP from user
+            # ENQCMD: succeeds iff IA32_PASID is valid; else #GP from user.  The #GP frame
+            # notes whether the mm had a PASID when the instruction ran (pasid_lost: an ENQCMD
+            # that raced the bind on another thread may fail)
             if self.mm_pasid(t) >= 0:
                 self.S[T + T_L_PASID] = 1
             if self.S[C + C_PASID] < 0:
-                self.push(c, FK_GP)
+                F: cython.int = self.push(c, FK_GP)
+                self.S[F + F_ENQCMD_PASID] = 1 if self.mm_pasid(t) >= 0 else 0
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2658,12 +3194,13 @@ class Machine:
     @cython.cfunc
     @cython.exceptval(check=False)
     def ev_kernel_fpu(self, c: cython.int, t: cython.int, op: cython.int,
-                      k: cython.int) -> cython.bint:
-        """kernel_fpu_begin_mask() / kernel_fpu_end() (5.2-6.14, fpu/core.c)."""
+                      ctx: cython.int) -> cython.bint:
+        """kernel_fpu_begin_mask() / kernel_fpu_end() (5.2-6.14, fpu/core.c).  The begin is a
+        body operation of three steps, IRQs on in task context: preempt_disable(),
+        in_kernel_fpu, TIF_NEED_FPU_LOAD set (this event); save_fpregs_to_fpstate(); then
+        __cpu_invalidate_fpregs_state().  The end is preempt_enable(): a preemption point."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
-        if k < 0 or k == FK_VMALLOC:
-            return False
         F: cython.int = self.top(t)
         if op == OP_KFPU_END:
             if not self.S[F + F_KFPU]:
@@ -2672,8 +3209,13 @@ class Machine:
             self.S[C + C_IN_KFPU] = 0
             self.S[C + C_PREEMPT] -= 1
             self.S[F + F_KFPU] = 0
+            self.preempt_point(c)
             return True
         if self.S[C + C_IN_KFPU] or not self.irq_fpu_usable(c, self.v_fpu):
+            return False
+        if ctx != CTX_IRQ and ctx != CTX_SOFTIRQ and self.S[C + C_SOFTIRQ] > 0:
+            # irq_fpu_usable(): "Task context except from within fpregs_lock()'ed critical
+            # regions" -- a rule for callers: no task-context caller holds fpregs_lock()
             return False
         self.note_instr(c)
         if not self.irq_fpu_usable(c, FPU_LAZY):
@@ -2681,18 +3223,22 @@ class Machine:
         self.S[C + C_PREEMPT] += 1
         self.S[C + C_IN_KFPU] = 1
         self.S[F + F_KFPU] = 1
+        self.S[T + T_WINDOW] += 1               # preempt-disabled: atomic for the task
+        self.S[F + F_BODYOP] = BOP_KFPU_BEGIN
+        self.S[F + F_BODYOP_STEP] = BO_KFPU_INVALIDATE
         if self.S[T + T_KIND] == K_USER and not self.S[T + T_NEED_FPU_LOAD]:
+            # `if (!(current->flags & PF_KTHREAD) && !test_thread_flag(TIF_NEED_FPU_LOAD))
+            # { set_thread_flag(TIF_NEED_FPU_LOAD); save_fpregs_to_fpstate(...); }`
             self.S[T + T_NEED_FPU_LOAD] = 1
-            self.xsave(c, t)
-        self.S[C + C_OWNER] = -1                  # __cpu_invalidate_fpregs_state()
-        self.S[C + C_FPU] = FPU_CLOBBERED
+            self.S[F + F_BODYOP_STEP] = BO_KFPU_XSAVE
         return True
 
     @cython.cfunc
     @cython.exceptval(check=False)
     def ev_sigreturn(self, c: cython.int, t: cython.int, arg: cython.int) -> cython.void:
         """rt_sigreturn, A.9 (1): restore_altstack() first (d10b554919d4), fpregs_lock();
-        the rest is pending.  fpu=sigrestore_nobh (#1) takes no lock."""
+        the rest is pending.  After it only the return follows (CTX_SIGRETURNED).
+        fpu=sigrestore_nobh (#1) takes no lock."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
         F: cython.int = self.top(t)
@@ -2707,35 +3253,63 @@ class Machine:
     @cython.exceptval(check=False)
     def sigreturn_step(self, c: cython.int, t: cython.int, F: cython.int,
                        st: cython.int) -> cython.void:
-        """A.9 (2)-(3): __fpu_restore_sig() -> restore_fpregs_from_user() (fpu/signal.c)."""
+        """A.9 (2)-(3): fpu__restore_sig() -> __fpu_restore_sig() -> restore_fpregs_from_user()
+        (fpu/signal.c)."""
         C: cython.int = self.cpu(c)
         T: cython.int = self.task(t)
         arg: cython.int = self.S[F + F_BODYOP_ARG]
+        locks: cython.bint = self.v_fpu != FPU_SIGRESTORE_NOBH
         G: cython.int = T + T_SIGFRAMES + (self.S[T + T_NSIG] - 1) * SIG_SIZE
         if st == BO_SIGRETURN_XRSTOR:
-            self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_ACTIVATE
-            if arg == SIGRETURN_CORRUPT:
-                # every failure resets the FPU state (efa165504943); not so in #10
+            if arg == SIGRETURN_CORRUPT and not self.S[F + F_UFAULT]:
+                # XRSTOR #GP (not a #PF): fatal.  `if (test_thread_flag(TIF_NEED_FPU_LOAD))
+                # __cpu_invalidate_fpregs_state();` then fpu__clear_user_states(): every failure
+                # resets the FPU state (efa165504943); not so in #10
                 if self.v_fpu != FPU_SIGFAIL_NORESET:
                     if self.S[T + T_NEED_FPU_LOAD]:
-                        self.S[C + C_OWNER] = -1   # __cpu_invalidate_fpregs_state()
+                        self.S[C + C_OWNER] = -1
                     self.fpu_clear_user_states(c, t)
+                self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_ACTIVATE
+                return
+            if self.S[F + F_UFAULT]:
+                # a #PF under pagefault_disable(): "the microcode might have modified the FPU
+                # registers nevertheless": if they are not current's, invalidate them;
+                # fpregs_unlock(); fault_in_readable(); goto retry
+                self.S[F + F_UFAULT] = 0
+                self.S[C + C_FPU] = FPU_CLOBBERED
+                if self.S[T + T_NEED_FPU_LOAD]:
+                    self.S[C + C_OWNER] = -1
+                self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_FAULT_IN
+                if locks:
+                    self.local_bh_enable(c)
                 return
             if arg < SIGRETURN_KEEP:
                 self.S[G + 1] = arg & ~3            # the user edited the frame's PKRU
-            # XRSTOR from the user's frame: fpu, and PKRU unless tglx's noframe proposal
+            elif arg == SIGRETURN_PKRU_INIT:
+                self.S[G + 2] = 0                   # ... or cleared its XSTATE_BV bit
+            # XRSTOR from the user's frame: fpu, and PKRU unless tglx's noframe proposal; a
+            # clear bit (or a feature outside the frame's xfeatures: init_bv) loads init, 0
             self.S[C + C_FPU] = self.S[G + 0]
             if self.v_pkru != PKRU_THREAD_NOFRAME:
                 self.xrstor_pkru(c, self.S[G + 1], self.S[G + 2])
+            self.S[F + F_BODYOP_STEP] = (BO_SIGRETURN_SUPERVISOR if self.S[T + T_NEED_FPU_LOAD]
+                                         else BO_SIGRETURN_ACTIVATE)
             return
-        # (3) restore_fpregs_from_user(): the registers came from the user's frame, the
-        # supervisor state did not: if TIF_NEED_FPU_LOAD, os_xrstor_supervisor() loads it
-        # (IA32_PASID) from fpstate.  Then fpregs_mark_activate(); fpregs_unlock(); L popped
-        if arg != SIGRETURN_CORRUPT and self.S[T + T_NEED_FPU_LOAD]:
+        if st == BO_SIGRETURN_FAULT_IN:
+            # fault_in_readable(buf) (page faults enabled), then `goto retry`: fpregs_lock()
+            if locks:
+                self.S[C + C_SOFTIRQ] += 1
+            self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_XRSTOR
+            return
+        if st == BO_SIGRETURN_SUPERVISOR:
+            # `if (test_thread_flag(TIF_NEED_FPU_LOAD) && xfeatures_mask_supervisor())
+            # os_xrstor_supervisor(fpu->fpstate);`: the XRSTOR from the frame loaded user
+            # state only; IA32_PASID comes from fpstate
             self.S[C + C_PASID] = self.image_pasid(t)
+            self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_ACTIVATE
+            return
+        # fpregs_mark_activate(); fpregs_unlock(); L popped
         self.fpregs_mark_activate(c, t)
-        if self.v_fpu != FPU_SIGRESTORE_NOBH:
-            self.S[C + C_SOFTIRQ] -= 1
         self.S[T + T_WINDOW] -= 1
         self.S[T + T_NSIG] -= 1
         if arg == SIGRETURN_CORRUPT:
@@ -2743,12 +3317,17 @@ class Machine:
             self.S[T + T_L_PKRU] = INIT_PKRU
             self.S[T + T_SIGPENDING] = 1           # SIGSEGV
         else:
+            # L: what the user asked for -- its edit of the frame (a value, or init: 0), else
+            # what it was entitled to when the signal came; the frame's PKRU is what the
+            # return must show (pkru_signal)
             self.S[T + T_L_FPU] = self.S[G + 3]
-            self.S[T + T_L_PKRU] = self.S[G + 1] if arg < SIGRETURN_KEEP else self.S[G + 4]
+            expect: cython.int = 0 if arg == SIGRETURN_PKRU_INIT else self.S[G + 1]
+            self.S[T + T_L_PKRU] = self.S[G + 4] if arg == SIGRETURN_KEEP else expect
             self.S[F + F_SIG_CHECK] = SIG_RETURNED
-            self.S[F + F_SIG_EXPECT] = self.S[G + 1]
-        self.S[F + F_BODYOP] = BOP_NONE
-        self.S[F + F_BODYOP_STEP] = 0
+            self.S[F + F_SIG_EXPECT] = expect
+        self.end_bodyop(F)
+        if locks:
+            self.local_bh_enable(c)
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -2807,6 +3386,15 @@ class Machine:
         self.S[K + T_L_FPU] = self.S[T + T_L_FPU]
         self.S[K + T_L_PKRU] = self.S[T + T_L_PKRU]
         self.S[K + T_L_PASID] = 0
+        self.S[K + T_PASID_ACT_EXEC] = 0
+        # rseq_fork(): a CLONE_VM child registers its own area; a fork child keeps the parent's
+        self.S[K + T_RSEQ] = 0 if thread else self.S[T + T_RSEQ]
+        # the child's user stack is a copy of the parent's memory (fork) or the same memory
+        # (clone): the signal frames on it, and the logical state each one saved, come along,
+        # so a child forked in a handler returns through the frame (rt_sigreturn)
+        self.S[K + T_NSIG] = self.S[T + T_NSIG]
+        for i in range(MAX_SIG * SIG_SIZE):
+            self.S[K + T_SIGFRAMES + i] = self.S[T + T_SIGFRAMES + i]
         # ret_from_fork: a copy of the parent's syscall frame whose exit is pending
         self.S[K + T_DEPTH] = 1
         src: cython.int = self.top(t)
@@ -3147,7 +3735,7 @@ class Machine:
                 return "cpu%d: current task %d in state %d" % (
                     c, cur, self.S[TASK_BASE + cur * TASK_SIZE + T_STATE])
             for f in (C_IF, C_GS_USER, C_NEED_RESCHED, C_PEND_TIMER, C_PEND_DEV, C_PEND_IPI,
-                      C_IN_MCE, C_XINUSE_PKRU, C_IN_KFPU):
+                      C_IN_MCE, C_XINUSE_PKRU, C_IN_KFPU, C_SOFTIRQ_PENDING):
                 if self.S[C + f] not in (0, 1):
                     return "cpu%d: flag field %d is %d" % (c, f, self.S[C + f])
             for f in (C_CT_CALLS, C_RCU_NMI, C_RCU_IRQ, C_PREEMPT, C_SOFTIRQ, C_HARDIRQ,

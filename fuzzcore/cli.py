@@ -72,7 +72,9 @@ def run(file: str, variant: str | None, config: str | None, cpu_vendor: str | No
     else:
         v = result.violation
         click.echo(v.describe() if v else f"clean ({result.events_run} events, {result.variant})")
-    sys.exit(1 if result.violation else 0)
+        for m in result.state_mismatches:
+            click.echo(m.describe())
+    sys.exit(1 if result.failed else 0)
 
 
 @main.command()

@@ -61,9 +61,10 @@ _TABLE = [
     ("pkey_access",     INT,      0, 3,   False),
     ("kfpu_begin",      NONE,     0, 0,   False),
     ("kfpu_end",        NONE,     0, 0,   False),
-    ("sigreturn",       INT,      0, 257, False),
+    ("sigreturn",       INT,      0, 258, False),
     ("pasid_bind",      NONE,     0, 0,   False),
     ("pkey_alloc",      INT,      0, 255, False),
+    ("rseq",            NONE,     0, 0,   False),
 ]
 
 EVENTS: tuple[EventKind, ...] = tuple(
@@ -73,6 +74,7 @@ NEVENTS = len(EVENTS)
 
 # In the core's event triple (cpu, opcode, arg), "no argument" is -1.
 NO_ARG = -1
-# sigreturn's special arguments.
-SIGRETURN_KEEP = 256
-SIGRETURN_CORRUPT = 257
+# sigreturn's special arguments (0..255: the user edited the frame's PKRU to that value).
+SIGRETURN_KEEP = 256        # the frame as the kernel wrote it
+SIGRETURN_CORRUPT = 257     # an invalid frame: XRSTOR faults (#GP), the FPU state is reset
+SIGRETURN_PKRU_INIT = 258   # the user cleared the frame's XSTATE_BV[PKRU]: PKRU from init (0)

@@ -92,7 +92,8 @@ from .corpus_writer import JOBS_FLUSH_INTERVAL, CorpusWriter, input_hash
 from .events import BY_NAME, EVENTS, INT, NEVENTS, NONE, OPT_TASK
 from .program import Program, ProgramError
 from .runner import new_machine, read_violation, resolve_variant
-from .variants import CLEAN, JUDGE, ORACLES, Variant, VariantError, non_reference_designs
+from .variants import (CLEAN, JUDGE, KERNEL_FINDINGS, ORACLES, Variant, VariantError,
+                       non_reference_designs)
 
 _L = layout._core          # the state layout's constants (one layout for both cores)
 
@@ -176,6 +177,27 @@ class Hit:
     stop: int           # index of the violating event
     execs: int          # the engine's executions, this one included
     seconds: float      # the engine's fuzzing time until this execution
+    kernel_finding: str | None = None   # its verdict's label (variants.KERNEL_FINDINGS)
+
+    @property
+    def slot(self) -> int:
+        return finding_slot(self.oracle, self.kernel_finding)
+
+    @property
+    def name(self) -> str:
+        """Its files' name: the oracle, and the label of a known kernel finding."""
+        return self.oracle + (f".{self.kernel_finding}" if self.kernel_finding else "")
+
+
+# A campaign reports each (design, oracle) once, and a known kernel finding apart from the
+# oracle it trips, so that a labelled pasid_lost never hides an unlabelled one.
+NSLOTS = len(ORACLES) + len(KERNEL_FINDINGS)
+
+
+def finding_slot(oracle: str, kernel_finding: str | None) -> int:
+    if kernel_finding is None:
+        return ORACLES.index(oracle)
+    return len(ORACLES) + [k[0] for k in KERNEL_FINDINGS].index(kernel_finding)
 
 
 # The cell of a CPU: the coarse part of its value feature, packed into one int by the core
@@ -219,7 +241,7 @@ class Engine:
         self.cum: list[float] = []       # and their running sums
         self.members: set[bytes] = set(self.corpus)
         self.max_corpus = max_corpus or DEFAULT_MAX_CORPUS
-        self.known: set[str] = set()     # oracles already reported
+        self.known: set[int] = set()     # finding slots already reported (finding_slot)
         self.execs = 0
         self.seconds = 0.0
         self.coverage = 0                # model-coverage entries of this machine
@@ -369,9 +391,10 @@ class Engine:
 
     def _hit(self, data: bytes, stop: int) -> Hit | None:
         v = read_violation(self.m.S, self.config)
-        if v is None or v.oracle in self.known:
+        if v is None or finding_slot(v.oracle, v.kernel_finding) in self.known:
             return None
-        return Hit(self.variant, v.oracle, data, stop, self.execs, self.seconds)
+        return Hit(self.variant, v.oracle, data, stop, self.execs, self.seconds,
+                   v.kernel_finding)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -387,10 +410,11 @@ class Engine:
                 data = self.last_input
                 if stop >= 0:
                     v = read_violation(m.S, self.config)
-                    if v is not None and v.oracle not in self.known:
+                    if (v is not None
+                            and finding_slot(v.oracle, v.kernel_finding) not in self.known):
                         self.seconds = base_seconds + (time.perf_counter() - t0)
                         return Hit(self.variant, v.oracle, data, stop, self.execs,
-                                   self.seconds)
+                                   self.seconds, v.kernel_finding)
                 if hook is not None:
                     hook(self.execs)
             return None
@@ -536,7 +560,7 @@ class Engine:
         if x < 0.35:
             value = self._below(span)
         elif x < 0.55:
-            value = span - 1 - self._below(min(span, 2))   # the top: sigreturn 257/256
+            value = span - 1 - self._below(min(span, 3))   # the top: sigreturn 258/257/256
         elif x < 0.7:
             value = 0
         else:                           # a neighbour of the current value
@@ -617,6 +641,14 @@ class Finding:
     reference: str = CLEAN      # the reference designs' verdict on the reproducer
     worker: int = 0
     error: str | None = None    # why something could not be saved
+    # a known finding about the reference kernel itself (variants.KERNEL_FINDINGS): the
+    # verdict carries its label, on the design and on the reference alike
+    kernel_finding: str | None = None
+
+    @property
+    def model_bug(self) -> bool:
+        """The reference designs trip it too, and it is not a known kernel finding."""
+        return self.reference != CLEAN and self.kernel_finding is None
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -659,7 +691,7 @@ class FindingSaver:
         found_by = found_by_command(variant, seed, hit.execs, cfg, self.vendor, self.corpus_arg)
         folder = self.out / variant_dirname(variant)
         errors: list[str] = []
-        bin_path: Path | None = folder / f"{hit.oracle}.bin"
+        bin_path: Path | None = folder / f"{hit.name}.bin"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             atomic_write(bin_path, hit.data)
@@ -692,16 +724,22 @@ class FindingSaver:
                    "note": (f"fuzzcore fuzz: found after {hit.execs} executions; "
                             f"{len(raw)} -> {len(program)} events"
                             + ("" if minimized else " (not minimized)"))}
+        known: str | None = hit.kernel_finding
         try:    # the fix must hold: a reference that trips too means the model is wrong
-            reference = run(program, Variant.reference(), cfg.name, self.vendor).oracle \
-                or CLEAN
+            ref_run = run(program, Variant.reference(), cfg.name, self.vendor)
+            reference = ref_run.oracle or CLEAN
+            if ref_run.violation and ref_run.violation.kernel_finding:
+                known = ref_run.violation.kernel_finding
         except Exception as e:  # noqa: BLE001
             reference = f"error: {e}"
-        if reference != CLEAN:
+        if known is not None:
+            headers["note"] += (f"; the known kernel finding {known} (the reference designs "
+                                "trip it too: README, semantics)")
+        elif reference != CLEAN:
             headers["note"] += f"; THE REFERENCE DESIGNS TRIP {reference} TOO"
             errors.append(f"the reference designs trip {reference} on it too (a model bug?)")
         program = Program(list(program.events), headers)
-        path: Path | None = folder / f"{hit.oracle}.fz"
+        path: Path | None = folder / f"{hit.name}.fz"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             save_program(program, path)
@@ -712,7 +750,7 @@ class FindingSaver:
         finding = Finding(str(variant), hit.oracle, expect, hit.seconds, hit.execs, raw_hash,
                           len(raw), len(program), str(path) if path else None,
                           str(bin_path) if bin_path else None, found_by, minimize_seconds,
-                          minimized, reference, worker, "; ".join(errors) or None)
+                          minimized, reference, worker, "; ".join(errors) or None, known)
         for err in errors:
             self.log(f"fuzzcore: {variant} {hit.oracle}: {err}")
         if interrupted is not None:
@@ -794,7 +832,7 @@ class Campaign:
                  max_events: int = DEFAULT_MAX_EVENTS,
                  hook: Callable[[int], None] | None = None,
                  on_finding: Callable[[Finding], None] | None = None,
-                 claim: Callable[[int, str], bool] | None = None,
+                 claim: Callable[[int, int], bool] | None = None,
                  is_done: Callable[[int], bool] | None = None):
         self.variants = list(variants)
         self.config = config
@@ -877,8 +915,8 @@ class Campaign:
 
     def _record(self, i: int, hit: Hit) -> None:
         engine = self.engines[i]
-        engine.known.add(hit.oracle)
-        if self.claim is not None and not self.claim(i, hit.oracle):
+        engine.known.add(hit.slot)
+        if self.claim is not None and not self.claim(i, hit.slot):
             return                  # another worker has it
         finding = self.saver.save(hit, self.seed, self.worker)
         self.findings.append(finding)
@@ -987,8 +1025,8 @@ class CampaignResult:
         written, or a job failed; else 0."""
         if self.interrupted:
             return EXIT_INTERRUPTED
-        if self.errors or any(f.expect == CLEAN or f.reference != CLEAN or f.path is None
-                              for f in self.findings):
+        if self.errors or any((f.expect == CLEAN and f.kernel_finding is None) or f.model_bug
+                              or f.path is None for f in self.findings):
             return 1
         return 0
 
@@ -998,7 +1036,8 @@ class CampaignResult:
             mine = [f for f in self.findings if f.variant == vs.variant]
             for f in mine:
                 mark = " *" if f.oracle == vs.expect else ""
-                mark += " !" if f.reference != CLEAN else ""
+                mark += " !" if f.model_bug else ""
+                mark += " (kernel)" if f.kernel_finding else ""
                 rows.append([vs.variant, f.oracle + mark,
                              f"{f.seconds:.3f}s", f"{f.execs}",
                              f"{f.length}" + ("" if f.minimized else " (raw)"),
@@ -1017,12 +1056,15 @@ class CampaignResult:
         rate = self.execs / self.seconds if self.seconds > 0 else 0.0
         found = sum(1 for vs in self.variants if vs.done)
         expecting = sum(1 for vs in self.variants if vs.expect not in (CLEAN, JUDGE))
-        bad = sum(1 for f in self.findings if f.reference != CLEAN)
+        bad = sum(1 for f in self.findings if f.model_bug)
+        known = sum(1 for f in self.findings if f.kernel_finding)
         lines.append("")
         lines.append(f"{len(self.findings)} findings; expected oracle found for {found} of "
                      f"{expecting} designs (* marks it)"
                      + (f"; {bad} also trip the reference designs (! marks them: a model "
                         f"bug?)" if bad else "")
+                     + (f"; {known} known kernel finding{'s' if known > 1 else ''} "
+                        f"(README, semantics)" if known else "")
                      + f"; {self.execs:,} executions in "
                      f"{self.seconds:.1f} s ({rate:,.0f}/s), {self.jobs} "
                      f"{'job' if self.jobs == 1 else 'jobs'}, seed {self.seed}"
@@ -1189,7 +1231,7 @@ def _run_jobs(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, time_b
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
     nvar = len(chosen)
-    flags = ctx.Array("b", nvar * len(ORACLES))
+    flags = ctx.Array("b", nvar * NSLOTS)
     queue = ctx.Queue()
     stop = ctx.Event()
     opts = {"variants": [str(v) for v in chosen], "config": cfg.name, "vendor": vendor,
@@ -1216,7 +1258,7 @@ def _run_jobs(chosen, cfg, vendor, seed, out_dir, corpus_dir, corpus_arg, time_b
         for i, v in enumerate(chosen):
             per = [stats[i] for _, stats in latest.values() if i < len(stats)]
             x = expect_of(v)
-            done = x in ORACLES and bool(flags[i * len(ORACLES) + ORACLES.index(x)])
+            done = x in ORACLES and bool(flags[i * NSLOTS + ORACLES.index(x)])
             out.append(VariantStats(str(v), x, sum(s.execs for s in per),
                                     sum(s.seconds for s in per),
                                     max((s.coverage for s in per), default=0),
@@ -1302,14 +1344,14 @@ def _worker_main(w: int, seed: int, runs: int | None, opts: dict, queue, stop, f
         cfg = get_config(opts["config"])
         variants = [resolve_variant(Variant.parse(t)) for t in opts["variants"]]
         expects = [expect_of(v) for v in variants]
-        norc = len(ORACLES)
+        norc = NSLOTS
 
         def log(text: str) -> None:
             queue.put(("log", w, text))
 
-        def claim(i: int, oracle: str) -> bool:
+        def claim(i: int, slot: int) -> bool:
             with flags.get_lock():
-                k = i * norc + ORACLES.index(oracle)
+                k = i * norc + slot
                 if flags[k]:
                     return False
                 flags[k] = 1

@@ -9,14 +9,16 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .engine import load_source_core
+from .events import EVENTS
 
 _core = load_source_core()
 
 CT_NAMES = {0: "KERNEL", 1: "USER", 2: "IDLE"}
 TASK_STATES = {0: "free", 1: "running", 2: "runnable", 3: "sleeping", 4: "dead", 5: "new"}
 FRAME_KINDS = {0: "base", 1: "syscall", 2: "pf", 3: "gp", 4: "irq", 5: "nmi", 6: "mce",
-               7: "db", 8: "bp", 9: "pf(vmalloc)"}
+               7: "db", 8: "bp", 9: "pf(vmalloc)", 10: "softirq"}
 NMI_STATES = {0: "not_running", 1: "executing", 2: "latched"}
+PF_KINDS = {0: "full", 1: "fixup", 2: "pkuerr"}
 
 
 def _fields(prefix: str) -> dict[int, str]:
@@ -90,6 +92,10 @@ def format_value(field: str, value: int, names: tuple[str, ...]) -> str:
         return FRAME_KINDS.get(value, str(value))
     if leaf == "nmi_state":
         return NMI_STATES.get(value, str(value))
+    if leaf == "syscall_op":
+        return EVENTS[value].name if 0 < value < len(EVENTS) else "-"
+    if leaf == "fixup":
+        return PF_KINDS.get(value, str(value))
     if leaf in ("curr", "owner", "sw_prev", "sw_next", "bodyop_arg") or leaf.startswith("rq["):
         return names[value] if 0 <= value < len(names) else str(value)
     return str(value)

@@ -20,14 +20,18 @@ from dataclasses import dataclass, field
 
 from .config import CONFIGS, DEFAULT_CONFIG, DEFAULT_VENDOR, VENDORS, Config, get_config
 from .events import (BY_NAME, EVENTS, INT, NEVENTS, NO_ARG, NONE, OPT_TASK, SIGRETURN_CORRUPT,
-                     SIGRETURN_KEEP, TASK, EventKind)
+                     SIGRETURN_KEEP, SIGRETURN_PKRU_INIT, TASK, EventKind)
 
 __all__ = ["FORMAT", "GRAMMAR", "HEADER_KEYS", "Event", "Program", "ProgramError"]
 
 FORMAT = "fuzzcore-program 1"
 # SPEC 2.1's header keys, in the order serialize() writes them.
 HEADER_KEYS: tuple[str, ...] = (
-    "format", "config", "cpu-vendor", "variant", "expect", "found-by", "minimized-from", "note")
+    "format", "config", "cpu-vendor", "variant", "expect", "expect-state", "found-by",
+    "minimized-from", "note")
+# Headers that may span several lines: their values are joined with a space.
+MULTILINE_KEYS = ("note", "expect-state")
+_STATE_ITEM = re.compile(r"[a-z0-9_\[\].]+=\S+")
 
 _TOKEN = re.compile(r"\S+")
 _CPU = re.compile(r"cpu([0-9]+)")
@@ -131,6 +135,13 @@ class Program:
         return self.headers.get("variant")
 
     @property
+    def expect_state(self) -> list[tuple[str, str]]:
+        """The ``# expect-state:`` items, (field, value) in order (SPEC 4: fields named as
+        ``--trace`` names them)."""
+        return [tuple(item.split("=", 1)) for item in  # type: ignore[misc]
+                self.headers.get("expect-state", "").split()]
+
+    @property
     def expect(self) -> str | None:
         return self.headers.get("expect")
 
@@ -158,8 +169,8 @@ class Program:
             raw = m.group(2)
             col = m.start(2) + len(raw) - len(raw.lstrip()) + 1
             value = _check_header(m.group(1), raw.strip(), path, lineno, col)
-            if m.group(1) == "note" and headers.get("note"):
-                value = f"{headers['note']} {value}".strip()   # a note may span lines
+            if m.group(1) in MULTILINE_KEYS and headers.get(m.group(1)):
+                value = f"{headers[m.group(1)]} {value}".strip()   # it may span lines
             headers[m.group(1)] = value
         cfg = _resolve(config, headers.get("config", DEFAULT_CONFIG))
         events = []
@@ -209,8 +220,8 @@ class Program:
     # -- binary form (for fuzz engines) ------------------------------------------------------
     #
     # Two bytes per event.  b0: opcode = b0 % NEVENTS, q = b0 // NEVENTS, cpu = q % ncpu.
-    # b1: the argument, see _decode_arg.  The one range wider than a byte (sigreturn 0..257,
-    # whose 256 = keep and 257 = corrupt matter) also uses the spare quotient q // ncpu, so
+    # b1: the argument, see _decode_arg.  The one range wider than a byte (sigreturn 0..258,
+    # whose 256 keep, 257 corrupt and 258 PKRU-init matter) also uses the spare quotient q // ncpu, so
     # that every value is reachable; every other range uses b1 alone.
 
     @classmethod
@@ -229,7 +240,7 @@ class Program:
         """Bytes that :meth:`from_bytes` decodes back to these events.
 
         Raises ValueError for an event invalid in the configuration, or one the binary form
-        cannot express (sigreturn 256/257 on cpu2/cpu3 of ``large``: b0 would pass 255).
+        cannot express (sigreturn 256-258 on cpu2/cpu3 of ``large``: b0 would pass 255).
         """
         cfg = _resolve(config, self.config)
         out = bytearray()
@@ -319,6 +330,12 @@ def _check_header(key: str, value: str, path: str, line: int, col: int) -> str:
     if key == "cpu-vendor" and value not in VENDORS:
         raise ProgramError(f"unknown cpu-vendor {value!r} (valid: {', '.join(VENDORS)})",
                            path, line, col)
+    if key == "expect-state":
+        for m in _TOKEN.finditer(value):
+            if not _STATE_ITEM.fullmatch(m.group()):
+                raise ProgramError(f"expect-state: {m.group()!r} is not FIELD=VALUE (a field "
+                                   "as --trace names it, e.g. cpu0.pkru=60)", path, line,
+                                   col + m.start())
     return value
 
 
@@ -390,7 +407,8 @@ def _grammar() -> str:
     def rhs(kind: EventKind) -> str:
         name = f'"{kind.name}"'
         if kind.arg == INT:
-            note = (f": {SIGRETURN_KEEP} keep, {SIGRETURN_CORRUPT} corrupt"
+            note = (f": {SIGRETURN_KEEP} keep, {SIGRETURN_CORRUPT} corrupt, "
+                    f"{SIGRETURN_PKRU_INIT} PKRU bit cleared"
                     if kind.name == "sigreturn" else "")
             return f"{name} ws number".ljust(31) + f"(* {kind.lo}..{kind.hi}{note} *)"
         if kind.arg == TASK:

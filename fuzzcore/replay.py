@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from . import runner
+from . import runner, state_check
 from .config import get_config
 from .corpus import Corpus, CorpusEntry, CorpusError, read_entry
 from .engine import is_compiled, load_source_core
@@ -39,10 +39,12 @@ class Entry:
     reference: str | None      # the reference design's verdict, when the variant is not it
     error: str | None = None
     cores: tuple[str, ...] = ()    # the cores it ran on (empty: the default core)
+    state: str | None = None       # its # expect-state mismatches, if any
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.got == self.expect and self.reference in (None, "clean")
+        return (self.error is None and self.got == self.expect
+                and self.reference in (None, "clean") and self.state is None)
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Report:
         for e in self.entries:
             if e.error:
                 out.append(f"ERROR  {e.path}: {e.error}")
+            elif not e.ok and e.state and e.got == e.expect:
+                out.append(f"FAIL   {e.path}: {e.variant} -> {e.got}, but {e.state}")
             elif not e.ok:
                 ref = f", reference {e.reference}" if e.reference not in (None, "clean") else ""
                 out.append(f"FAIL   {e.path}: {e.variant} expected {e.expect}, got {e.got}{ref}")
@@ -85,13 +89,21 @@ def verdict(program: Program, variant: Variant, module: ModuleType | None = None
             ) -> Violation | None:
     """The first violation of ``program`` on ``variant`` (its own config and vendor headers),
     on ``module`` (default: the core ``runner`` uses), or None when clean."""
+    return _run(program, variant, module)[0]
+
+
+def _run(program: Program, variant: Variant, module: ModuleType | None
+         ) -> tuple[Violation | None, tuple[state_check.StateMismatch, ...]]:
+    """The verdict, and on the program's own variant its ``# expect-state`` mismatches."""
     cfg = get_config(program.config)
     m = runner.new_machine(variant, cfg, program.cpu_vendor, runner.debug_default(),
                            module=module)
     m.run(program.to_arrays(cfg))
     if m.S[runner.core_index("G_VIOL")] == len(ORACLES) + 1:
         raise ModelError(f"model invariant broken: {m.debug_error}")
-    return runner.read_violation(m.S, cfg)
+    own = variant == runner.resolve_variant(None, program)
+    mismatches = state_check.check(program, m.S, cfg) if own else ()
+    return runner.read_violation(m.S, cfg), mismatches
 
 
 def _describe(v: Violation | None) -> str:
@@ -104,18 +116,21 @@ def replay_entry(entry: CorpusEntry, cores: Iterable[str] | None = None) -> Entr
     modules = [load_core(n) for n in names] or [None]
     variant = entry.variant
     runs: list[tuple[Violation | None, Violation | None]] = []
+    states: list[tuple[state_check.StateMismatch, ...]] = []
     try:
         for module in modules:
-            got = verdict(entry.program, variant, module)
-            ref = None if variant.is_reference else verdict(entry.program,
-                                                            Variant.reference(), module)
+            got, mismatches = _run(entry.program, variant, module)
+            ref = None if variant.is_reference else _run(entry.program,
+                                                         Variant.reference(), module)[0]
             runs.append((got, ref))
+            states.append(mismatches)
     except (ModelError, ValueError) as e:
         return Entry(str(entry.path), str(variant), entry.expect, "?", None,
                      error=f"internal model error: {e}" if isinstance(e, ModelError) else str(e),
                      cores=names)
     got, ref = runs[0]
-    for name, other in zip(names[1:], runs[1:]):
+    for k in range(1, len(runs)):
+        name, other = names[k], runs[k]
         if other != runs[0]:
             which = "variant" if other[0] != got else "reference"
             return Entry(str(entry.path), str(variant), entry.expect, "?", None,
@@ -123,9 +138,14 @@ def replay_entry(entry: CorpusEntry, cores: Iterable[str] | None = None) -> Entr
                                f"{_describe(runs[0][0 if which == 'variant' else 1])}; {name}: "
                                f"{_describe(other[0 if which == 'variant' else 1])}",
                          cores=names)
+        if states[k] != states[0]:
+            return Entry(str(entry.path), str(variant), entry.expect, "?", None,
+                         error=f"cores disagree on the final state: {names[0]} and {name}",
+                         cores=names)
     return Entry(str(entry.path), str(variant), entry.expect, got.oracle if got else "clean",
                  None if variant.is_reference else (ref.oracle if ref else "clean"),
-                 cores=names)
+                 cores=names,
+                 state="; ".join(m.describe() for m in states[0]) or None)
 
 
 def _problem(error: ProgramError) -> Entry:

@@ -10,12 +10,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from . import layout
+from . import layout, state_check
 from .config import CONFIGS, VENDORS, Config, get_config
 from .engine import core
 from .events import EVENTS, INT, NONE, OPT_TASK, TASK
 from .program import Event, Program
-from .variants import ORACLES, Variant, VariantError
+from .variants import KERNEL_FINDINGS, ORACLES, Variant, VariantError
 
 DEBUG_ENV = "FUZZCORE_DEBUG"
 
@@ -34,12 +34,15 @@ class Violation:
     expected: int
     actual: int
     oracles: tuple[str, ...]  # every oracle that failed in the same check, table order
+    kernel_finding: str | None = None   # a known finding about the kernel itself (variants.py)
 
     def describe(self) -> str:
         where = f"event {self.event_index}" + (f", step {self.step}" if self.step else "")
         also = f" (also: {', '.join(self.oracles[1:])})" if len(self.oracles) > 1 else ""
+        known = (f" [known kernel finding: {self.kernel_finding}]" if self.kernel_finding
+                 else "")
         return (f"violation: {self.oracle} at {where} on cpu{self.cpu} task {self.task}: "
-                f"expected {self.expected}, got {self.actual}{also}")
+                f"expected {self.expected}, got {self.actual}{also}{known}")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,13 @@ class Result:
     cpu_vendor: str
     events_run: int
     trace: list[TraceEvent] | None = None
+    # the program's # expect-state against the final state (its own variant, config, vendor)
+    state_mismatches: tuple = ()
+
+    @property
+    def failed(self) -> bool:
+        """A violation, or a final state other than the program's ``# expect-state``."""
+        return self.violation is not None or bool(self.state_mismatches)
 
     @property
     def oracle(self) -> str | None:
@@ -84,10 +94,13 @@ class Result:
             "expected": v.expected if v else None,
             "actual": v.actual if v else None,
             "oracles": list(v.oracles) if v else [],
+            "kernel_finding": v.kernel_finding if v else None,
             "variant": str(self.variant),
             "config": self.config.name,
             "cpu_vendor": self.cpu_vendor,
             "events": self.events_run,
+            "state_mismatches": [{"field": m.field, "expected": m.expected, "actual": m.actual}
+                                 for m in self.state_mismatches],
         }
         if self.trace is not None:
             out["trace"] = [
@@ -137,6 +150,10 @@ def read_violation(state, config: Config) -> Violation | None:
     g = core_index
     mask = state[g("G_VIOL_MASK")]
     step = state[g("G_VIOL_STEP")]
+    known = state[g("G_KERNEL_FINDING")]
+    finding = None
+    if known and KERNEL_FINDINGS[known - 1][1] == ORACLES[viol - 1]:
+        finding = KERNEL_FINDINGS[known - 1][0]
     return Violation(
         oracle=ORACLES[viol - 1],
         event_index=state[g("G_VIOL_EVENT")],
@@ -146,6 +163,7 @@ def read_violation(state, config: Config) -> Violation | None:
         expected=state[g("G_VIOL_EXPECTED")],
         actual=state[g("G_VIOL_ACTUAL")],
         oracles=tuple(o for i, o in enumerate(ORACLES) if mask >> i & 1),
+        kernel_finding=finding,
     )
 
 
@@ -184,6 +202,9 @@ def run(program: Program, variant: Variant | str | None = None, config: str | No
     violation = read_violation(state, cfg)
     n = len(program.events) if stop < 0 else stop + 1
     result = Result("violation" if violation else "clean", violation, v, cfg, vendor, n)
+    if program.expect_state and (v, cfg.name, vendor) == (
+            resolve_variant(None, program), program.config, program.cpu_vendor):
+        result.state_mismatches = state_check.check(program, state, cfg)
     if trace:
         result.trace = build_trace(program.events[:n], m, cfg, initial)
     return result
@@ -247,6 +268,7 @@ def format_trace(result: Result) -> str:
                 lines.append(f"            // {name}: {before} -> {after}")
     v = result.violation
     lines.append(v.describe() if v else "verdict: clean")
+    lines += [m.describe() for m in result.state_mismatches]
     return "\n".join(lines)
 
 

@@ -29,6 +29,14 @@ ORACLES: tuple[str, ...] = (
     "fpu_consistent", "fpu_coherent", "fpu_user", "kernel_fpu",
     "pkru_user", "pkru_signal", "pasid_lost", "pasid_leak",
 )
+# Known findings about the reference kernel itself (not the model, not a design): a violation
+# the core labels with one of these (G_KERNEL_FINDING, the index + 1) is reported as such
+# (README, "The model's semantics").  Order: the core's KF_* codes.
+KERNEL_FINDINGS: tuple[tuple[str, str, str], ...] = (
+    ("exec_keeps_pasid_activated", "pasid_lost",
+     "v6.8 resets pasid_activated in dup_task_struct() (fork) only; after exec, ENQCMD in the "
+     "new mm's PASID takes #GP and try_fixup_enqcmd_gp() refuses: SIGSEGV"),
+)
 CLEAN = "clean"   # expected: no oracle ever fires
 JUDGE = "judge"   # expected verdict not known beforehand: the fuzzer decides
 EXPECTS: tuple[str, ...] = (CLEAN, JUDGE) + ORACLES
@@ -159,11 +167,12 @@ _TABLE: dict[str, list[_Row]] = {
          "seeds/001 (Andy: write memory and invalidate preserved copies by zapping last_cpu)",
          "v1, but with TIF_NEED_FPU_LOAD set it writes the memory image without zapping "
          "last_cpu"),
-        ("ipi", "fpu_coherent",
-         "9bfecd058339 x86/cpufeatures: Force disable X86_FEATURE_ENQCMD and remove "
-         "update_pasid() (bug #11)",
+        ("ipi", "pasid_lost",
+         "20f0afd1fb3d x86/mmu: Allocate/free a PASID (v5.10); removed by 9bfecd058339 "
+         "x86/cpufeatures: Force disable X86_FEATURE_ENQCMD and remove update_pasid() (bug #11)",
          "pasid_bind IPIs every CPU the mm ran on; the IPI body runs update_pasid (MSR, or the "
-         "image when TIF_NEED_FPU_LOAD) whatever it interrupted"),
+         "image and last_cpu = -1 when TIF_NEED_FPU_LOAD) whatever it interrupted, and so does "
+         "switch_fpu_finish; no #GP fixup: ENQCMD without the PASID loaded is a SIGSEGV"),
     ],
     "fpu": [
         ("lazy", CLEAN,

@@ -33,6 +33,8 @@ ATTRIBUTES = """\
     cdef public long actions         # micro-steps and event actions run (never reset)
     cdef int clean_cpu               # the CPU whose state oracles passed last, nothing written since
     cdef unsigned char[::1] step_flags  # per step, its SF_* flags in this design
+    cdef long long[::1] body_ok      # per handler kind (CTX_*), the body events it may run (bit per opcode)
+    cdef int ctx_nofault, ctx_kprobes  # handler kinds whose user accesses are nofault / where kprobes land
     cdef int[::1] used_depth         # per task, its deepest frame written since the last restore
     cdef public unsigned char[::1] cov_run  # the run's features (marked 1) for a fuzz engine, or None
     cdef public int[::1] dec_kind, dec_lo, dec_span  # the binary decoding's table

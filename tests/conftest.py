@@ -258,6 +258,12 @@ def program_files() -> list[Path]:
     return sorted(PROGRAMS.rglob("*.fz"))
 
 
+def reproducer_files() -> list[Path]:
+    """The programs that trip an oracle (a design's reproducer, or the known kernel finding);
+    the others show a rule's corrected, clean behaviour."""
+    return [p for p in program_files() if Program.load(p).expect not in (None, "clean")]
+
+
 __all__ = ["load_script", "first_difference", "Driver", "L", "MODES", "INTERPRETED",
-           "load_core", "run_program", "program_files", "step_id", "EVENTS", "BY_NAME", "Event",
+           "load_core", "run_program", "program_files", "reproducer_files", "step_id", "EVENTS", "BY_NAME", "Event",
            "ROOT"]

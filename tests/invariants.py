@@ -14,7 +14,7 @@ from conftest import L
 from fuzzcore.config import Config
 
 FLAGS = ("IF", "GS_USER", "NEED_RESCHED", "PEND_TIMER", "PEND_DEV", "PEND_IPI", "IN_MCE",
-         "XINUSE_PKRU", "IN_KFPU")
+         "XINUSE_PKRU", "IN_KFPU", "SOFTIRQ_PENDING")
 COUNTS = ("CT_CALLS", "RCU_NMI", "RCU_IRQ", "PREEMPT", "SOFTIRQ", "HARDIRQ", "NMI", "DR7_OFF")
 ZERO_IN_USER_MODE = ("PREEMPT", "SOFTIRQ", "HARDIRQ", "NMI", "RCU_NMI", "RCU_IRQ", "CT_CALLS",
                      "DR7_OFF", "IN_MCE", "IN_KFPU")

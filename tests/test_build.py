@@ -132,3 +132,16 @@ def test_machine_accepts_every_variant_code_array() -> None:
         core = load_core(mode)
         m = core.Machine(array("i", Variant.parse("ct=soft_old").codes()), 2, 1)
         assert m.run(array("i")) == -1
+
+
+def test_handler_kinds_follow_the_handler_table() -> None:
+    """The core numbers its CTX_* handler kinds in the order of fuzzcore/handlers.py; every
+    allowed cell there cites a kernel path, and the known kernel findings' codes match."""
+    from fuzzcore import handlers
+    core = INTERPRETED
+    for i, ctx in enumerate(handlers.CONTEXTS):
+        assert getattr(core, "CTX_" + ctx.name.upper()) == i, ctx.name
+        assert all(len(path) > 10 for path in ctx.allowed.values()), ctx.name
+    assert core.NCTX == len(handlers.CONTEXTS)
+    assert core.KF_EXEC_PASID_ACTIVATED == 1 + [k[0] for k in variants.KERNEL_FINDINGS].index(
+        "exec_keeps_pasid_activated")

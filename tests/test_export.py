@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PROGRAMS, program_files
+from conftest import PROGRAMS, reproducer_files
 
 from fuzzcore.cli import main
 from fuzzcore.export import FORMATS, export
@@ -22,11 +22,11 @@ from fuzzcore.program import Program
 from fuzzcore.runner import run
 
 THREAD_SLOT = PROGRAMS / "pks" / "thread_slot_nested.fz"
-IPI = PROGRAMS / "pasid" / "ipi_update_pasid.fz"
+IPI = PROGRAMS / "pasid" / "rule_t_update_pasid_invalidates.fz"
 
 
 def programs() -> list[Path]:
-    return program_files()
+    return reproducer_files()
 
 
 # --- trace ------------------------------------------------------------------------------------
@@ -78,7 +78,10 @@ def test_trace_of_a_clean_program() -> None:
 def test_json_has_events_verdict_and_step_diffs(path: Path) -> None:
     program = Program.load(path)
     data = json.loads(export(program, "json"))
-    assert data["verdict"] == "violation" and data["oracle"] == program.expect
+    if program.expect == "clean":
+        assert data["verdict"] == "clean" and data["oracle"] is None
+    else:
+        assert data["verdict"] == "violation" and data["oracle"] == program.expect
     assert data["program"]["events"] == [e.text() for e in program.events]
     assert Program.parse(data["program"]["text"]).events == program.events
     assert data["events"] == len(data["trace"])

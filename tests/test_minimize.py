@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import INTERPRETED, PROGRAMS, program_files
+from conftest import INTERPRETED, PROGRAMS, reproducer_files
 
 from fuzzcore import runner
 from fuzzcore.cli import main
@@ -225,7 +225,7 @@ def test_rounds_run_to_a_fixpoint() -> None:
 
 # --- minimize() on the machine ----------------------------------------------------------------
 
-@pytest.mark.parametrize("path", program_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", reproducer_files(), ids=lambda p: p.stem)
 def test_every_program_keeps_its_oracle_and_is_one_minimal(path: Path) -> None:
     program = Program.load(path)
     result = minimize(program, source=str(path))

@@ -52,6 +52,8 @@ def programs(draw: st.DrawFn) -> tuple[Program, str]:
         "cpu-vendor": st.sampled_from(["intel", "amd"]),
         "variant": free_text, "expect": free_text, "found-by": free_text,
         "minimized-from": free_text, "note": free_text,
+        "expect-state": st.lists(st.from_regex(r"[a-z0-9_.\[\]]{1,12}=[0-9A-Za-z_-]{1,6}",
+                                               fullmatch=True), max_size=4).map(" ".join),
     }
     keys = draw(st.lists(st.sampled_from(HEADER_KEYS), unique=True))
     headers = {k: draw(values[k]) for k in keys}
@@ -154,7 +156,7 @@ ERRORS = [
     ("cpu0 wrpkru \u0661\n", 1, 13, "argument of 'wrpkru' is not a decimal integer: '\u0661'"),
     ("cpu0 wrpkru 256\n", 1, 13, "argument 256 of 'wrpkru' out of range [0, 255]"),
     ("cpu0 pkey_access -1\n", 1, 18, "argument -1 of 'pkey_access' out of range [0, 3]"),
-    ("cpu0 sigreturn 258\n", 1, 16, "argument 258 of 'sigreturn' out of range [0, 257]"),
+    ("cpu0 sigreturn 259\n", 1, 16, "argument 259 of 'sigreturn' out of range [0, 258]"),
     ("cpu0 wake x1\n", 1, 11, "bad task 'x1' (expected t<N> or k<N>)"),
     ("cpu0 wake t\n", 1, 11, "bad task 't' (expected t<N> or k<N>)"),
     ("cpu0 wake idle0\n", 1, 11, "bad task 'idle0' (expected t<N> or k<N>)"),
@@ -314,10 +316,11 @@ def test_from_bytes_mapping() -> None:
     assert one(op("yield"), 5) == Event(0, "yield", "k0")
     assert one(op("yield"), 6) == Event(0, "yield")
     assert one(op("use_mm"), 9, "large") == Event(0, "use_mm", "k1")
-    # sigreturn's keep/corrupt come from the quotient beyond the CPU.
+    # sigreturn's keep/corrupt/PKRU-init come from the quotient beyond the CPU.
     assert one(op("sigreturn"), 200) == Event(0, "sigreturn", 200)
     assert one(op("sigreturn") + 2 * NEVENTS, 0) == Event(0, "sigreturn", 256)
     assert one(op("sigreturn") + 3 * NEVENTS, 1) == Event(1, "sigreturn", 257)
+    assert one(op("sigreturn") + 3 * NEVENTS, 2) == Event(1, "sigreturn", 258)
     # A trailing odd byte is ignored; nothing is not an error.
     assert Program.from_bytes(bytes((op("nmi"), 0, op("mce")))).events == [Event(0, "nmi")]
     assert Program.from_bytes(b"").events == []

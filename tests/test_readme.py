@@ -1,4 +1,4 @@
-"""README.md's generated parts (the grammar, the variants table) match the code."""
+"""README.md's generated parts (the grammar, the variants and handler tables) match the code."""
 from __future__ import annotations
 
 import subprocess
