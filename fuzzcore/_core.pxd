@@ -418,6 +418,29 @@ cdef enum:
     ARG_INT = 1
     ARG_TASK = 2
     ARG_OPT_TASK = 3
+    CHK_FRESH_FPU = -2
+    CHK_FRESH_PKRU = -8
+    CHK_CLASS_VALUE = -100
+    CHK_PRESENT_FPU = -400
+    CHK_PRESENT_PKRU = -500
+    CHK_MAX_PRESENT = 64
+    CHK_MAX_DEPTH = 64
+    CHK_MAX_POS = 1024
+    CHK_OK = 0
+    CHK_VIOLATION = 1
+    CHK_MODEL_ERROR = 2
+    CHK_RESTORE_ERROR = 3
+    CHK_OUT_NODES = 0
+    CHK_OUT_COUNT = 1
+    CHK_OUT_TRANSITIONS = 2
+    CHK_OUT_STATUS = 3
+    CHK_OUT_PARENT = 4
+    CHK_OUT_INDEX = 5
+    CHK_OUT_KF = 6
+    CHK_OUT_KF_PARENT = 7
+    CHK_OUT_KF_INDEX = 8
+    CHK_OUT_MAX_COUNT = 9
+    CHK_OUT_SIZE = 10
 
 
 @cython.final
@@ -444,6 +467,32 @@ cdef class Machine:
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records
     cdef public list snapshots       # the state after every recorded step (bytes)
     cdef public str debug_error      # what the type-invariant check found
+    cdef int[::1] chk_dom            # fuzzcore check: its domain, (cpu, opcode, argspec) triples
+    cdef int chk_ndom, chk_sym, chk_verify  # ... its size; value symmetry on?; verify every undo?
+    cdef int[::1] chk_snap           # the state being expanded (its used prefix)
+    cdef int[::1] chk_buf            # value symmetry: the live regions renamed (chk_canon)
+    cdef int[::1] chk_fpu_pos, chk_pkru_pos  # where the state holds FPU and PKRU values
+    cdef int chk_nfpu, chk_npkru
+    cdef int[::1] chk_rn_fpu, chk_rn_pkru  # value renaming (-1: not seen yet)
+    cdef int[::1] chk_rank           # per PKRU class, labels given so far
+    cdef int[::1] chk_fresh          # [0] a fresh FPU value, [K] a fresh PKRU value of class K
+    cdef int[::1] chk_present        # the FPU values, then (from CHK_MAX_PRESENT) the PKRU values held
+    cdef int chk_npresent_fpu, chk_npresent_pkru
+    cdef int[::1] chk_prog           # the resolved (cpu, opcode, arg) triples of the last path
+    cdef int[::1] chk_path           # the domain indices of the path being replayed
+    cdef int[::1] chk_plen           # per region (chk_region_len), the node's live length ...
+    cdef unsigned long long[::1] chk_phash  # ... and hash
+    cdef int[::1] chk_changed        # per region: the event changed it (chk_undo restores it)
+    cdef int[::1] chk_node           # the node's state while the base is its pending steps' state
+    cdef int[::1] chk_parent         # chk_expand's arrays: the nodes' parents ...
+    cdef unsigned short[::1] chk_code  # ... and domain indices
+    cdef unsigned long long[::1] chk_table  # ... the visited hashes
+    cdef long[::1] chk_out           # ... and its CHK_OUT_* record
+    cdef int chk_store               # store this layer's new states as nodes
+    cdef long chk_nnodes, chk_count, chk_transitions  # nodes, table entries, transitions
+    cdef unsigned long long chk_base_hash  # chk_body_events: its base state's hash ...
+    cdef int chk_base_seen           # ... and whether it was noted as a child
+    cdef int chk_counting            # insert new states (0: the table is full, only run)
 
     cdef inline int cpu(self, int c) noexcept
     cdef inline int task(self, int t) noexcept
@@ -576,5 +625,31 @@ cdef class Machine:
     cdef void idle_body_op(self, int c, bint idle) noexcept
     cdef bint ev_fork(self, int c, int t, bint thread) noexcept
     cdef inline bint event(self, int c, int op, int arg) noexcept
+    cdef inline bint event_body(self, int c, int op, int arg) noexcept
     cdef inline bint event_bytes(self, int b0, int b1) noexcept
     cdef void kept_buffer(self, int size) noexcept
+    cdef void chk_value_fields(self) noexcept
+    cdef inline int pkru_class(self, int v) noexcept
+    cdef void chk_canon(self) noexcept
+    cdef void chk_unmark(self) noexcept
+    cdef unsigned long long chk_hash_ints(self, int src, int start, int n, int seed) noexcept
+    cdef int chk_region_len(self, int src, int r) noexcept
+    cdef inline int chk_region_start(self, int r) noexcept
+    cdef unsigned long long chk_combine(self, unsigned long long total) noexcept
+    cdef unsigned long long chk_hash_now(self) noexcept
+    cdef bint chk_same(self, int r, int n) noexcept
+    cdef unsigned long long chk_child_hash(self) noexcept
+    cdef void chk_mark_changed(self) noexcept
+    cdef void chk_fresh_values(self) noexcept
+    cdef int chk_resolve(self, int spec) noexcept
+    cdef int chk_replay(self, int start) noexcept
+    cdef inline void chk_load(self, int start, int k) noexcept
+    cdef void chk_save(self) noexcept
+    cdef void chk_undo(self) noexcept
+    cdef int chk_differs(self) noexcept
+    cdef inline bint injected_op(self, int op) noexcept
+    cdef void chk_insert(self, unsigned long long h, long i, int k) noexcept
+    cdef int chk_stopped(self, long i, int k) noexcept
+    cdef int chk_verified(self, long i, int k) noexcept
+    cdef int chk_child(self, long i, int k, int depth, bint body) noexcept
+    cdef int chk_body_events(self, long i, int c, int k0, int k1, int depth) noexcept

@@ -19,7 +19,7 @@ from array import array
 import cython
 
 if cython.compiled:
-    from cython.cimports.libc.string import memcpy
+    from cython.cimports.libc.string import memcmp, memcpy
 
 # The layout and every other integer constant.  Interpreted, they are the assignments below;
 # compiled, they are C enum constants of _core.pxd, generated from these very values by
@@ -387,6 +387,29 @@ if not cython.compiled:
     ARG_TASK = 2
     ARG_OPT_TASK = 3
 
+    # fuzzcore check (fuzzcore/check.py): the argument specs of its domain beyond literals,
+    # resolved against the state an event runs in (chk_resolve), and its limits
+    CHK_FRESH_FPU = -2     # an FPU value no field holds (the smallest, 1..255)
+    CHK_FRESH_PKRU = -8    # CHK_FRESH_PKRU - K: a PKRU value of access class K (1..7) no
+                           # field holds, never INIT_PKRU
+    CHK_CLASS_VALUE = -100  # CHK_CLASS_VALUE - (32 K + j): the j-th value of class K, only
+                            # while no fresh value of K is left
+    CHK_PRESENT_FPU = -400  # CHK_PRESENT_FPU - j: the j-th FPU value some field holds (not 0)
+    CHK_PRESENT_PKRU = -500  # CHK_PRESENT_PKRU - j: the j-th PKRU value some field holds
+    CHK_MAX_PRESENT = 64
+    CHK_MAX_DEPTH = 64     # the longest path it replays
+    CHK_MAX_POS = 1024     # value fields of one state (FPU, PKRU), either kind
+    CHK_OK = 0             # chk_expand's out[CHK_OUT_STATUS]
+    CHK_VIOLATION = 1
+    CHK_MODEL_ERROR = 2    # the debug invariant broke, or a livelock (debug_error says)
+    CHK_RESTORE_ERROR = 3  # verify: an undo left the state other than it was
+    # chk_expand's in/out record: nodes and table entries so far, transitions, status, the
+    # violation's (parent node, domain index), the first known kernel finding's, the table's
+    # entry limit
+    (CHK_OUT_NODES, CHK_OUT_COUNT, CHK_OUT_TRANSITIONS, CHK_OUT_STATUS, CHK_OUT_PARENT,
+     CHK_OUT_INDEX, CHK_OUT_KF, CHK_OUT_KF_PARENT, CHK_OUT_KF_INDEX, CHK_OUT_MAX_COUNT,
+     CHK_OUT_SIZE) = range(11)
+
 
 STEP_NAMES = (
     "body",
@@ -449,6 +472,41 @@ class Machine:
         self.snapshots = []
         self.debug_error = ""
         self.step_flags = array('B', [0]) * NSTEPS
+        # fuzzcore check's search buffers (chk_init sets its domain)
+        self.chk_dom = array('i', [0, OP_STEP, -1])
+        self.chk_ndom = 0
+        self.chk_sym = 0
+        self.chk_verify = 0
+        self.chk_snap = array('i', [0]) * STATE_SIZE
+        self.chk_buf = array('i', [0]) * STATE_SIZE
+        self.chk_fpu_pos = array('i', [0]) * CHK_MAX_POS
+        self.chk_pkru_pos = array('i', [0]) * CHK_MAX_POS
+        self.chk_nfpu = 0
+        self.chk_npkru = 0
+        self.chk_rn_fpu = array('i', [-1]) * (FPU_CLOBBERED + 1)
+        self.chk_rn_pkru = array('i', [-1]) * 64
+        self.chk_rank = array('i', [0]) * 8
+        self.chk_fresh = array('i', [0]) * 8
+        self.chk_present = array('i', [0]) * (2 * CHK_MAX_PRESENT)
+        self.chk_npresent_fpu = 0
+        self.chk_npresent_pkru = 0
+        self.chk_prog = array('i', [0]) * (3 * CHK_MAX_DEPTH)
+        self.chk_path = array('i', [0]) * CHK_MAX_DEPTH
+        self.chk_plen = array('i', [0]) * (MAX_CPU + 1 + MAX_TASK)
+        self.chk_phash = array('Q', [0]) * (MAX_CPU + 1 + MAX_TASK)
+        self.chk_changed = array('i', [0]) * (MAX_CPU + 1 + MAX_TASK)
+        self.chk_node = array('i', [0]) * STATE_SIZE
+        self.chk_parent = array('i', [0])
+        self.chk_code = array('H', [0])
+        self.chk_table = array('Q', [0])
+        self.chk_out = array('l', [0]) * CHK_OUT_SIZE
+        self.chk_store = 0
+        self.chk_nnodes = 0
+        self.chk_count = 0
+        self.chk_transitions = 0
+        self.chk_base_hash = 0
+        self.chk_base_seen = 0
+        self.chk_counting = 1
         # fuzzcore/handlers.py: the body events each handler kind may run
         from fuzzcore.handlers import body_masks
         masks, nofault, kprobes = body_masks()
@@ -2605,8 +2663,11 @@ class Machine:
     @cython.inline
     @cython.exceptval(check=False)
     def end_bodyop(self, F: cython.int) -> cython.void:
+        """The body operation is over: its step and argument are dead, and zeroed, so that
+        states that differ only in them are one (fuzzcore check)."""
         self.S[F + F_BODYOP] = BOP_NONE
         self.S[F + F_BODYOP_STEP] = 0
+        self.S[F + F_BODYOP_ARG] = 0
 
     # ----------------------------------------------------------------------------------------
     # Events (SPEC 1.5): guard, then effect.  Each returns False when skipped.
@@ -3247,7 +3308,8 @@ class Machine:
             self.S[C + C_SOFTIRQ] += 1
         self.S[F + F_BODYOP] = BOP_SIGRETURN
         self.S[F + F_BODYOP_STEP] = BO_SIGRETURN_XRSTOR
-        self.S[F + F_BODYOP_ARG] = arg
+        # an edit of the frame's PKRU keeps key 0 open, as every PKRU write does
+        self.S[F + F_BODYOP_ARG] = arg & ~3 if arg < SIGRETURN_KEEP else arg
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -3284,7 +3346,7 @@ class Machine:
                     self.local_bh_enable(c)
                 return
             if arg < SIGRETURN_KEEP:
-                self.S[G + 1] = arg & ~3            # the user edited the frame's PKRU
+                self.S[G + 1] = arg                 # the user edited the frame's PKRU
             elif arg == SIGRETURN_PKRU_INIT:
                 self.S[G + 2] = 0                   # ... or cleared its XSTATE_BV bit
             # XRSTOR from the user's frame: fpu, and PKRU unless tglx's noframe proposal; a
@@ -3448,6 +3510,14 @@ class Machine:
         r = self.pending(c)
         if r != 0 and self.run_pending(c, r):
             return True
+        return self.event_body(c, op, arg)
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def event_body(self, c: cython.int, op: cython.int, arg: cython.int) -> cython.bint:
+        """The rest of a non-injected event once c's pending steps have run: the event itself,
+        then the IPIs it sent."""
         if not self.body_event(c, op, arg):
             self.skipped(c, op)
             return False
@@ -3636,6 +3706,757 @@ class Machine:
         if grown:
             effective += self.kept_bytes[:2 * grown]
         return result
+
+    # ----------------------------------------------------------------------------------------
+    # Exhaustive search (`fuzzcore check`): one breadth-first layer's expansion, in C.  The
+    # orchestration -- layers, the numpy arrays, limits, the counterexample -- is in
+    # fuzzcore/check.py, whose docstring gives the argument for each choice here.
+    #
+    # A node is a state reached from the initial one by a path of domain entries; a node keeps
+    # only (parent, domain index), and its state is rebuilt by replaying its path (chk_replay).
+    # Its children are its domain's events run one by one, each undone by chk_undo.  A child
+    # is new when its hash (chk_child_hash: of its live regions, chk_region_len) is not in the
+    # table.
+
+    def chk_init(self, dom, value_sym: cython.int, verify: cython.int):
+        """The search's domain: flat (cpu, opcode, argspec) triples; argspec is a literal
+        argument (-1: none) or a CHK_* spec.  ``value_sym``: hash states up to a renaming of
+        FPU and PKRU values; ``verify``: check every undo against the expanded state."""
+        self.chk_dom = array('i', dom)
+        self.chk_ndom = len(dom) // 3
+        self.chk_sym = value_sym
+        self.chk_verify = verify
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_value_fields(self) -> cython.void:
+        """Where the live state holds FPU values (chk_fpu_pos) and PKRU values (chk_pkru_pos),
+        in a fixed order: the CPUs' registers; per task its image, logical state and signal
+        frames, thread.pkru, and per frame the PKRU a signal delivery kept and the one a
+        sigreturn must leave, and a sigreturn's edit of the frame (ev_sigreturn)."""
+        nf: cython.int = 0
+        npk: cython.int = 0
+        c: cython.int
+        t: cython.int
+        d: cython.int
+        sg: cython.int
+        g: cython.int
+        F: cython.int
+        for c in range(self.S[G_NCPU]):
+            self.chk_fpu_pos[nf] = CPU_BASE + c * CPU_SIZE + C_FPU
+            self.chk_pkru_pos[npk] = CPU_BASE + c * CPU_SIZE + C_PKRU
+            nf += 1
+            npk += 1
+        for t in range(self.S[G_NTASK]):
+            T: cython.int = TASK_BASE + t * TASK_SIZE
+            self.chk_fpu_pos[nf] = T + T_FPS_FPU
+            self.chk_fpu_pos[nf + 1] = T + T_L_FPU
+            nf += 2
+            self.chk_pkru_pos[npk] = T + T_FPS_PKRU
+            self.chk_pkru_pos[npk + 1] = T + T_THREAD_PKRU
+            self.chk_pkru_pos[npk + 2] = T + T_L_PKRU
+            npk += 3
+            for sg in range(MAX_SIG):
+                g = T + T_SIGFRAMES + sg * SIG_SIZE
+                self.chk_fpu_pos[nf] = g             # fpu, then the logical fpu
+                self.chk_fpu_pos[nf + 1] = g + 3
+                nf += 2
+                self.chk_pkru_pos[npk] = g + 1       # pkru, then the logical pkru
+                self.chk_pkru_pos[npk + 1] = g + 4
+                npk += 2
+            for d in range(self.S[T + T_DEPTH] + 1):
+                F = T + T_FRAME0 + d * FRAME_SIZE
+                self.chk_pkru_pos[npk] = F + F_SIG_PKRU
+                self.chk_pkru_pos[npk + 1] = F + F_SIG_EXPECT
+                npk += 2
+                if self.S[F + F_BODYOP] == BOP_SIGRETURN and self.S[F + F_BODYOP_ARG] < SIGRETURN_KEEP:
+                    self.chk_pkru_pos[npk] = F + F_BODYOP_ARG
+                    npk += 1
+        self.chk_nfpu = nf
+        self.chk_npkru = npk
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def pkru_class(self, v: cython.int) -> cython.int:
+        """The access class of a PKRU value: bit k-1 set when key k (1..3) has AD or WD set --
+        all the model reads of a value besides equality (pkey_access; key 0 stays open)."""
+        return ((1 if v & 12 else 0) | (2 if v & 48 else 0) | (4 if v & 192 else 0))
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_canon(self) -> cython.void:
+        """The live regions of S into chk_buf (same offsets), their FPU and PKRU values renamed
+        by first occurrence (chk_value_fields' order), keeping the values the model itself
+        compares against (FPU: 0 and FPU_CLOBBERED; PKRU: 0 and INIT_PKRU) and a PKRU value's
+        class: states that differ only by such a renaming have the same futures up to it
+        (fuzzcore/check.py gives the argument)."""
+        r: cython.int
+        st: cython.int
+        n: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            st = self.chk_region_start(r)
+            n = self.chk_region_len(0, r)
+            if cython.compiled:
+                memcpy(cython.address(self.chk_buf[st]), cython.address(self.S[st]),
+                       n * cython.sizeof(cython.int))
+            else:
+                self.chk_buf[st:st + n] = self.S[st:st + n]
+        self.chk_value_fields()
+        i: cython.int
+        p: cython.int
+        v: cython.int
+        k: cython.int
+        labels: cython.int = 0
+        for i in range(self.chk_nfpu):
+            p = self.chk_fpu_pos[i]
+            v = self.S[p]
+            if v == 0 or v == FPU_CLOBBERED:
+                continue
+            if self.chk_rn_fpu[v] < 0:
+                labels += 1
+                self.chk_rn_fpu[v] = 1000 + labels
+            self.chk_buf[p] = self.chk_rn_fpu[v]
+        for k in range(8):
+            self.chk_rank[k] = 0
+        for i in range(self.chk_npkru):
+            p = self.chk_pkru_pos[i]
+            v = self.S[p]
+            if v == 0 or v == INIT_PKRU:
+                continue
+            if self.chk_rn_pkru[v >> 2] < 0:
+                k = self.pkru_class(v)
+                self.chk_rank[k] += 1
+                self.chk_rn_pkru[v >> 2] = 2000 + 100 * k + self.chk_rank[k]
+            self.chk_buf[p] = self.chk_rn_pkru[v >> 2]
+        self.chk_unmark()
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_unmark(self) -> cython.void:
+        """Clear the renaming tables where chk_value_fields' values of S marked them."""
+        i: cython.int
+        v: cython.int
+        for i in range(self.chk_nfpu):
+            v = self.S[self.chk_fpu_pos[i]]
+            if 0 <= v <= FPU_CLOBBERED:
+                self.chk_rn_fpu[v] = -1
+        for i in range(self.chk_npkru):
+            v = self.S[self.chk_pkru_pos[i]]
+            if 0 <= v < 256:
+                self.chk_rn_pkru[v >> 2] = -1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_hash_ints(self, src: cython.int, start: cython.int, n: cython.int,
+                      seed: cython.int) -> cython.ulonglong:
+        """A 64-bit hash of ``n`` ints from ``start`` of S (src 0), chk_snap (1) or chk_buf
+        (2), read as little-endian 64-bit words: four independent lanes of xxHash64's round,
+        then its avalanche.  The masks keep the interpreted core's Python ints at 64 bits
+        (compiled they cost nothing), so both cores give every state the same hash."""
+        m: cython.ulonglong = 0xFFFFFFFFFFFFFFFF
+        lo32: cython.ulonglong = 0xFFFFFFFF
+        p1: cython.ulonglong = 0x9E3779B185EBCA87
+        p2: cython.ulonglong = 0xC2B2AE3D27D4EB4F
+        p3: cython.ulonglong = 0x165667B19E3779F9
+        s0: cython.ulonglong = 0x60EA27EEADC0B5D6      # lane seeds
+        s3: cython.ulonglong = 0x61C8864E7A143579
+        h2: cython.ulonglong = cython.cast(cython.ulonglong, seed)
+        h0: cython.ulonglong = (h2 + s0) & m
+        h1: cython.ulonglong = (h2 + p2) & m
+        h3: cython.ulonglong = (h2 + s3) & m
+        x0: cython.ulonglong = 0
+        x1: cython.ulonglong = 0
+        x2: cython.ulonglong = 0
+        x3: cython.ulonglong = 0
+        nw: cython.int = n >> 1
+        i: cython.int = 0
+        base: cython.p_int = cython.NULL
+        if cython.compiled:
+            base = (cython.address(self.S[start]) if src == 0 else
+                    cython.address(self.chk_snap[start]) if src == 1 else
+                    cython.address(self.chk_buf[start]))
+        else:
+            a = self.S if src == 0 else self.chk_snap if src == 1 else self.chk_buf
+        while i + 4 <= nw:
+            if cython.compiled:
+                memcpy(cython.address(x0), base + 2 * i, 8)
+                memcpy(cython.address(x1), base + 2 * i + 2, 8)
+                memcpy(cython.address(x2), base + 2 * i + 4, 8)
+                memcpy(cython.address(x3), base + 2 * i + 6, 8)
+            else:
+                j = start + 2 * i
+                x0 = (a[j] & lo32) | ((a[j + 1] & lo32) << 32)
+                x1 = (a[j + 2] & lo32) | ((a[j + 3] & lo32) << 32)
+                x2 = (a[j + 4] & lo32) | ((a[j + 5] & lo32) << 32)
+                x3 = (a[j + 6] & lo32) | ((a[j + 7] & lo32) << 32)
+            h0 = (h0 + x0 * p2) & m
+            h0 = (((h0 << 31) | (h0 >> 33)) * p1) & m
+            h1 = (h1 + x1 * p2) & m
+            h1 = (((h1 << 31) | (h1 >> 33)) * p1) & m
+            h2 = (h2 + x2 * p2) & m
+            h2 = (((h2 << 31) | (h2 >> 33)) * p1) & m
+            h3 = (h3 + x3 * p2) & m
+            h3 = (((h3 << 31) | (h3 >> 33)) * p1) & m
+            i += 4
+        h: cython.ulonglong = (((h0 << 1) | (h0 >> 63)) + ((h1 << 7) | (h1 >> 57))
+                               + ((h2 << 12) | (h2 >> 52)) + ((h3 << 18) | (h3 >> 46))
+                               + cython.cast(cython.ulonglong, n)) & m
+        while i <= nw:
+            if i < nw:
+                if cython.compiled:
+                    memcpy(cython.address(x0), base + 2 * i, 8)
+                else:
+                    j = start + 2 * i
+                    x0 = (a[j] & lo32) | ((a[j + 1] & lo32) << 32)
+            elif n & 1:
+                if cython.compiled:
+                    x0 = cython.cast(cython.ulonglong, base[2 * i]) & lo32
+                else:
+                    x0 = a[start + 2 * i] & lo32
+            else:
+                break
+            h = (h ^ ((((x0 * p2) & m) << 31 | ((x0 * p2) & m) >> 33) * p1)) & m
+            h = ((((h << 27) | (h >> 37)) * p1) + p3) & m
+            i += 1
+        h = ((h ^ (h >> 33)) * p2) & m
+        h = ((h ^ (h >> 29)) * p3) & m
+        return h ^ (h >> 32)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_region_len(self, src: cython.int, r: cython.int) -> cython.int:
+        """The live length of region r of S (src 0) or chk_snap (1).  Regions: each CPU (its
+        run queue up to its length), the mms, each task (its header, PKS stack and signal
+        frames, and its frames up to its depth: push() writes a whole frame, so those above
+        are dead).  Region starts are fixed (chk_region_start)."""
+        ncpu: cython.int = self.S[G_NCPU]
+        st: cython.int = self.chk_region_start(r)
+        if r < ncpu:
+            return C_RQ + (self.S[st + C_RQ_LEN] if src == 0 else self.chk_snap[st + C_RQ_LEN])
+        if r == ncpu:
+            return MAX_MM * MM_SIZE
+        return T_FRAME0 + FRAME_SIZE * (
+            1 + (self.S[st + T_DEPTH] if src == 0 else self.chk_snap[st + T_DEPTH]))
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def chk_region_start(self, r: cython.int) -> cython.int:
+        ncpu: cython.int = self.S[G_NCPU]
+        if r < ncpu:
+            return CPU_BASE + r * CPU_SIZE
+        if r == ncpu:
+            return MM_BASE
+        return TASK_BASE + (r - ncpu - 1) * TASK_SIZE
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_combine(self, total: cython.ulonglong) -> cython.ulonglong:
+        """The state's hash from the sum of its regions' hashes (each seeded by its region,
+        so no two regions trade places) and G_KICK, the one live header field."""
+        m: cython.ulonglong = 0xFFFFFFFFFFFFFFFF
+        p1: cython.ulonglong = 0x9E3779B185EBCA87
+        f1: cython.ulonglong = 0xFF51AFD7ED558CCD
+        f2: cython.ulonglong = 0xC4CEB9FE1A85EC53
+        h: cython.ulonglong = (total + cython.cast(cython.ulonglong, self.S[G_KICK]) * p1) & m
+        h = ((h ^ (h >> 33)) * f1) & m
+        h = ((h ^ (h >> 33)) * f2) & m
+        return h ^ (h >> 33)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_hash_now(self) -> cython.ulonglong:
+        """The current state's hash, from scratch: with value symmetry, of its canonical
+        vector; else the combined hashes of its regions."""
+        src: cython.int = 0
+        if self.chk_sym:
+            self.chk_canon()
+            src = 2
+        m: cython.ulonglong = 0xFFFFFFFFFFFFFFFF
+        total: cython.ulonglong = 0
+        r: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            total = (total + self.chk_hash_ints(src, self.chk_region_start(r),
+                                                self.chk_region_len(0, r), r)) & m
+        return self.chk_combine(total)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_same(self, r: cython.int, n: cython.int) -> cython.bint:
+        """Region r's first n ints are equal in S and chk_snap."""
+        st: cython.int = self.chk_region_start(r)
+        if cython.compiled:
+            return memcmp(cython.address(self.S[st]), cython.address(self.chk_snap[st]),
+                          n * cython.sizeof(cython.int)) == 0
+        else:
+            return self.S[st:st + n] == self.chk_snap[st:st + n]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_child_hash(self) -> cython.ulonglong:
+        """The hash of a child of the node in chk_snap: a region the event left as it was
+        keeps the node's region hash (chk_node_hashes); the others are hashed and marked
+        for chk_undo."""
+        m: cython.ulonglong = 0xFFFFFFFFFFFFFFFF
+        total: cython.ulonglong = 0
+        r: cython.int
+        n: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            n = self.chk_region_len(0, r)
+            if n == self.chk_plen[r] and self.chk_same(r, n):
+                self.chk_changed[r] = 0
+                total = (total + self.chk_phash[r]) & m
+            else:
+                self.chk_changed[r] = 1
+                total = (total + self.chk_hash_ints(0, self.chk_region_start(r), n, r)) & m
+        if self.chk_sym:
+            return self.chk_hash_now()
+        return self.chk_combine(total)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_mark_changed(self) -> cython.void:
+        """chk_child_hash's marks for chk_undo, without the hashing: the regions whose live
+        part the event changed."""
+        r: cython.int
+        n: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            n = self.chk_region_len(0, r)
+            self.chk_changed[r] = 0 if n == self.chk_plen[r] and self.chk_same(r, n) else 1
+
+    def chk_state_hash(self) -> int:
+        """The hash the search gives the current state (for tests and tools)."""
+        return self.chk_hash_now()
+
+    def chk_canonical(self) -> list:
+        """The current state's live regions with value symmetry's renaming (for tests)."""
+        self.chk_canon()
+        out = []
+        r: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            st: cython.int = self.chk_region_start(r)
+            out += list(self.chk_buf[st:st + self.chk_region_len(0, r)])
+        return out
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_fresh_values(self) -> cython.void:
+        """chk_fresh[0]: the smallest FPU value 1..255 no field holds (there are fewer FPU
+        fields than values: one always exists); chk_fresh[K]: the smallest PKRU value of
+        class K no field holds, never INIT_PKRU, or -1 when there is none.  chk_present: the
+        distinct FPU values (not 0) and PKRU values (not 0) the fields hold, in field order."""
+        self.chk_value_fields()
+        i: cython.int
+        v: cython.int
+        k: cython.int
+        self.chk_npresent_fpu = 0
+        self.chk_npresent_pkru = 0
+        for i in range(self.chk_nfpu):
+            v = self.S[self.chk_fpu_pos[i]]
+            if 0 <= v <= FPU_CLOBBERED:
+                if (self.chk_rn_fpu[v] < 0 and v != 0 and v != FPU_CLOBBERED
+                        and self.chk_npresent_fpu < CHK_MAX_PRESENT):
+                    self.chk_present[self.chk_npresent_fpu] = v
+                    self.chk_npresent_fpu += 1
+                self.chk_rn_fpu[v] = 1
+        for i in range(self.chk_npkru):
+            v = self.S[self.chk_pkru_pos[i]]
+            if 0 <= v < 256:
+                if (self.chk_rn_pkru[v >> 2] < 0 and v != 0
+                        and self.chk_npresent_pkru < CHK_MAX_PRESENT):
+                    self.chk_present[CHK_MAX_PRESENT + self.chk_npresent_pkru] = v
+                    self.chk_npresent_pkru += 1
+                self.chk_rn_pkru[v >> 2] = 1
+        self.chk_fresh[0] = -1
+        for v in range(1, 256):
+            if self.chk_rn_fpu[v] < 0:
+                self.chk_fresh[0] = v
+                break
+        for k in range(1, 8):
+            self.chk_fresh[k] = -1
+        for v in range(1, 64):
+            k = self.pkru_class(4 * v)
+            if self.chk_rn_pkru[v] < 0 and 4 * v != INIT_PKRU and self.chk_fresh[k] < 0:
+                self.chk_fresh[k] = 4 * v
+        self.chk_unmark()
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_resolve(self, spec: cython.int) -> cython.int:
+        """A domain entry's argument in the current state (chk_fresh_values has run): the
+        literal, or the value its spec names; -1000 when the entry does not apply here."""
+        if spec >= -1:
+            return spec
+        if spec == CHK_FRESH_FPU:
+            return self.chk_fresh[0]
+        j: cython.int
+        if CHK_PRESENT_FPU - CHK_MAX_PRESENT < spec <= CHK_PRESENT_FPU:
+            j = CHK_PRESENT_FPU - spec
+            return self.chk_present[j] if j < self.chk_npresent_fpu else -1000
+        if CHK_PRESENT_PKRU - CHK_MAX_PRESENT < spec <= CHK_PRESENT_PKRU:
+            j = CHK_PRESENT_PKRU - spec
+            return (self.chk_present[CHK_MAX_PRESENT + j] if j < self.chk_npresent_pkru
+                    else -1000)
+        k: cython.int
+        if CHK_FRESH_PKRU - 7 <= spec < CHK_FRESH_PKRU:
+            k = CHK_FRESH_PKRU - spec
+            return self.chk_fresh[k] if self.chk_fresh[k] >= 0 else -1000
+        x: cython.int = CHK_CLASS_VALUE - spec
+        k = x // 32
+        j = x % 32
+        if self.chk_fresh[k] >= 0:
+            return -1000            # a fresh value of the class stands for every other
+        v: cython.int
+        for v in range(1, 64):
+            if self.pkru_class(4 * v) == k:
+                if j == 0:
+                    return 4 * v
+                j -= 1
+        return -1000
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_replay(self, start: cython.int) -> cython.int:
+        """Rebuild a node's state: the initial state, then the path chk_path[start:]; the
+        resolved triples go to chk_prog.  Returns the path's length, or -1 when an event of
+        it stops (it never should: a node's path is violation-free)."""
+        self.restore_initial()
+        s: cython.int
+        k: cython.int
+        spec: cython.int
+        arg: cython.int
+        depth: cython.int = CHK_MAX_DEPTH - start
+        for s in range(depth):
+            k = self.chk_path[start + s]
+            spec = self.chk_dom[3 * k + 2]
+            if spec < -1:
+                self.chk_fresh_values()
+            arg = self.chk_resolve(spec)
+            self.chk_prog[3 * s] = self.chk_dom[3 * k]
+            self.chk_prog[3 * s + 1] = self.chk_dom[3 * k + 1]
+            self.chk_prog[3 * s + 2] = arg
+            self.S[G_EVENT] = s
+            if self.event(self.chk_dom[3 * k], self.chk_dom[3 * k + 1], arg):
+                return -1
+        return depth
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def chk_load(self, start: cython.int, k: cython.int) -> cython.void:
+        """S[start:start + k] = chk_snap's."""
+        if cython.compiled:
+            memcpy(cython.address(self.S[start]), cython.address(self.chk_snap[start]),
+                   k * cython.sizeof(cython.int))
+        else:
+            self.S[start:start + k] = self.chk_snap[start:start + k]
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_save(self) -> cython.void:
+        """Keep the node's state (chk_snap), its regions' live lengths and hashes."""
+        n: cython.int = self.S[G_USED]
+        if cython.compiled:
+            memcpy(cython.address(self.chk_snap[0]), cython.address(self.S[0]),
+                   n * cython.sizeof(cython.int))
+        else:
+            self.chk_snap[0:n] = self.S[0:n]
+        r: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            self.chk_plen[r] = self.chk_region_len(1, r)
+            self.chk_phash[r] = self.chk_hash_ints(1, self.chk_region_start(r),
+                                                   self.chk_plen[r], r)
+            self.chk_changed[r] = 1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_undo(self) -> cython.void:
+        """Back to the node after one event (chk_child_hash has marked what changed): the
+        header, and the live part of each changed region.  What is left above a region's
+        live part is dead (chk_region_len)."""
+        self.chk_load(0, CPU_BASE)
+        r: cython.int
+        for r in range(self.chk_snap[G_NCPU] + 1 + self.chk_snap[G_NTASK]):
+            if self.chk_changed[r]:
+                self.chk_load(self.chk_region_start(r), self.chk_plen[r])
+                self.chk_changed[r] = 0
+        self.clean_cpu = -1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_differs(self) -> cython.int:
+        """verify: the first live slot where S is not the node's state (G_EVENT aside), or
+        -1."""
+        i: cython.int
+        for i in range(CPU_BASE):
+            if i != G_EVENT and self.S[i] != self.chk_snap[i]:
+                return i
+        r: cython.int
+        n: cython.int
+        st: cython.int
+        for r in range(self.S[G_NCPU] + 1 + self.S[G_NTASK]):
+            n = self.chk_region_len(0, r)
+            st = self.chk_region_start(r)
+            if n != self.chk_plen[r]:
+                return st
+            for i in range(n):
+                if self.S[st + i] != self.chk_snap[st + i]:
+                    return st + i
+        return -1
+
+    @cython.cfunc
+    @cython.inline
+    @cython.exceptval(check=False)
+    def injected_op(self, op: cython.int) -> cython.bint:
+        """The events that land between micro-steps (events.py's ``injected``)."""
+        return (op == OP_IRQ or op == OP_NMI or op == OP_MCE or op == OP_DB or op == OP_BP
+                or op == OP_UACCESS_FAULT or op == OP_VMALLOC_FAULT)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_insert(self, h: cython.ulonglong, i: cython.long, k: cython.int) -> cython.void:
+        """A child state's hash into the table (linear probing, 0 empty); a new one is
+        counted, and appended as node (i, k) when the layer's nodes are stored."""
+        if h == 0:
+            h = 1
+        mask: cython.ulonglong = len(self.chk_table) - 1
+        idx: cython.ulonglong = h & mask
+        while self.chk_table[idx] != 0:
+            if self.chk_table[idx] == h:
+                return
+            idx = (idx + 1) & mask
+        self.chk_table[idx] = h
+        self.chk_count += 1
+        if self.chk_store:
+            self.chk_parent[self.chk_nnodes] = cython.cast(cython.int, i)
+            self.chk_code[self.chk_nnodes] = k
+            self.chk_nnodes += 1
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_stopped(self, i: cython.long, k: cython.int) -> cython.int:
+        """An event of entry k from node i stopped the program: a model error, a violation
+        (CHK_VIOLATION: the search ends), or a known kernel finding, noted once (CHK_OK: the
+        search goes on past it)."""
+        if self.S[G_VIOL] == NORACLES + 1:
+            status: cython.int = CHK_MODEL_ERROR
+        elif self.S[G_KERNEL_FINDING] == 0:
+            status = CHK_VIOLATION
+        else:
+            if self.chk_out[CHK_OUT_KF] == 0:
+                self.chk_out[CHK_OUT_KF] = self.S[G_KERNEL_FINDING]
+                self.chk_out[CHK_OUT_KF_PARENT] = i
+                self.chk_out[CHK_OUT_KF_INDEX] = k
+            return CHK_OK
+        self.chk_out[CHK_OUT_PARENT] = i
+        self.chk_out[CHK_OUT_INDEX] = k
+        return status
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_verified(self, i: cython.long, k: cython.int) -> cython.int:
+        """verify: the state is the node's again after entry k."""
+        if not self.chk_verify:
+            return CHK_OK
+        bad: cython.int = self.chk_differs()
+        if bad < 0:
+            return CHK_OK
+        self.debug_error = "node %d, entry %d: slot %d is not the node's after the event" % (
+            i, k, bad)
+        return CHK_RESTORE_ERROR
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_child(self, i: cython.long, k: cython.int, depth: cython.int,
+                  body: cython.bint) -> cython.int:
+        """Run entry k from the node in chk_snap, note the transition and its state, undo.
+        ``body``: c's pending steps have run (chk_body_events), only the event proper runs
+        (event_body); if it is skipped, the child is the pending steps' state, noted once."""
+        c: cython.int = self.chk_dom[3 * k]
+        op: cython.int = self.chk_dom[3 * k + 1]
+        arg: cython.int = self.chk_resolve(self.chk_dom[3 * k + 2])
+        if arg == -1000:
+            return CHK_OK
+        before: cython.long = self.actions
+        self.S[G_EVENT] = depth
+        stop: cython.bint = self.event_body(c, op, arg) if body else self.event(c, op, arg)
+        if self.actions == before and not stop:
+            if body and not self.chk_base_seen:
+                # the pending steps, then this event skipped: the base state is a child
+                self.chk_base_seen = 1
+                self.chk_transitions += 1
+                if self.chk_counting:
+                    self.chk_insert(self.chk_base_hash, i, k)
+            return self.chk_verified(i, k)      # a skipped event is no transition
+        self.chk_transitions += 1
+        status: cython.int
+        if stop:
+            status = self.chk_stopped(i, k)
+            if status != CHK_OK:
+                return status
+            self.chk_mark_changed()
+        elif self.chk_counting:
+            self.chk_insert(self.chk_child_hash(), i, k)
+        else:
+            self.chk_mark_changed()
+        self.chk_undo()
+        return self.chk_verified(i, k)
+
+    @cython.cfunc
+    @cython.exceptval(check=False)
+    def chk_body_events(self, i: cython.long, c: cython.int, k0: cython.int, k1: cython.int,
+                        depth: cython.int) -> cython.int:
+        """Entries k0..k1-1: c's events that first run c's pending steps.  Those steps are the
+        same for all, so they run once, and each event proper runs from their state (the
+        base); the base itself is a child only through an event it skips.  The node comes
+        back after."""
+        status: cython.int = CHK_OK
+        k: cython.int
+        if self.pending(c) == 0:
+            for k in range(k0, k1):
+                status = self.chk_child(i, k, depth, False)
+                if status != CHK_OK:
+                    return status
+            return CHK_OK
+        n: cython.int = self.S[G_USED]
+        if cython.compiled:
+            memcpy(cython.address(self.chk_node[0]), cython.address(self.chk_snap[0]),
+                   n * cython.sizeof(cython.int))
+        else:
+            self.chk_node[0:n] = self.chk_snap[0:n]
+        self.S[G_EVENT] = depth
+        if self.run_pending(c, self.pending(c)):
+            # every one of these events stops in the pending steps: the first stands for all
+            self.chk_transitions += 1
+            status = self.chk_stopped(i, k0)
+            if status == CHK_OK:
+                self.chk_mark_changed()
+                self.chk_undo()
+            return status
+        if self.chk_counting:
+            self.chk_base_hash = self.chk_child_hash()
+        self.chk_base_seen = 0
+        self.chk_save()
+        for k in range(k0, k1):
+            status = self.chk_child(i, k, depth, True)
+            if status != CHK_OK:
+                break
+        if status != CHK_VIOLATION and status != CHK_MODEL_ERROR:
+            if cython.compiled:
+                memcpy(cython.address(self.S[0]), cython.address(self.chk_node[0]),
+                       n * cython.sizeof(cython.int))
+            else:
+                self.S[0:n] = self.chk_node[0:n]
+            self.chk_save()
+            self.clean_cpu = -1
+        return status
+
+    def chk_expand(self, parent: cython.int[::1], code: cython.ushort[::1],
+                   lo: cython.long, hi: cython.long, store: cython.int,
+                   table: cython.ulonglong[::1], out: cython.long[::1]) -> cython.long:
+        """Expand nodes lo..hi-1 of one layer: run every domain entry from each, count the
+        transitions (an event that does nothing is none), and insert the new states into
+        ``table``, appending them as nodes (parent, domain index) when ``store``.  ``out``
+        carries the counts in and out (CHK_OUT_*).  Stops before a node whose children might
+        not fit (the node arrays' length; the table's entry limit, out[CHK_OUT_MAX_COUNT]; -1:
+        the table is full, run the layer without counting its states), and at a violation: the first of the layer, so a shortest.  A known kernel finding is
+        noted once and the search goes on.  Returns the next node to expand.
+
+        The domain is grouped by CPU: its step and injected events first, then the events
+        that run its pending steps first (chk_body_events)."""
+        ndom: cython.int = self.chk_ndom
+        self.chk_parent = parent
+        self.chk_code = code
+        self.chk_table = table
+        self.chk_out = out
+        self.chk_store = store
+        self.chk_nnodes = out[CHK_OUT_NODES]
+        self.chk_count = out[CHK_OUT_COUNT]
+        self.chk_transitions = 0
+        max_count: cython.long = out[CHK_OUT_MAX_COUNT]
+        self.chk_counting = 1 if max_count >= 0 else 0
+        i: cython.long
+        j: cython.long
+        k: cython.int
+        k1: cython.int
+        start: cython.int
+        depth: cython.int
+        status: cython.int = CHK_OK
+        i = lo
+        while i < hi:
+            if ((store and self.chk_nnodes + ndom > len(parent))
+                    or (self.chk_counting and self.chk_count + ndom > max_count)):
+                break
+            start = CHK_MAX_DEPTH              # the node's path, from the root
+            j = i
+            while j != 0:
+                start -= 1
+                self.chk_path[start] = code[j]
+                j = parent[j]
+            depth = CHK_MAX_DEPTH - start
+            if self.chk_replay(start) < 0:
+                status = CHK_MODEL_ERROR
+                self.debug_error = "node %d: its path stops on replay" % i
+                break
+            self.chk_save()
+            self.chk_fresh_values()
+            k = 0
+            while k < ndom and status == CHK_OK:
+                if self.injected_op(self.chk_dom[3 * k + 1]) or self.chk_dom[3 * k + 1] == OP_STEP:
+                    status = self.chk_child(i, k, depth, False)
+                    k += 1
+                else:
+                    k1 = k + 1
+                    while (k1 < ndom and self.chk_dom[3 * k1] == self.chk_dom[3 * k]
+                           and not self.injected_op(self.chk_dom[3 * k1 + 1])
+                           and self.chk_dom[3 * k1 + 1] != OP_STEP):
+                        k1 += 1
+                    status = self.chk_body_events(i, self.chk_dom[3 * k], k, k1, depth)
+                    k = k1
+            if status != CHK_OK:
+                break
+            i += 1
+        out[CHK_OUT_STATUS] = status
+        out[CHK_OUT_NODES] = self.chk_nnodes
+        out[CHK_OUT_COUNT] = self.chk_count
+        out[CHK_OUT_TRANSITIONS] += self.chk_transitions
+        return i
+
+    def chk_rehash(self, old: cython.ulonglong[::1], new: cython.ulonglong[::1]):
+        """Move every hash of ``old`` into ``new`` (a larger power of two)."""
+        mask: cython.ulonglong = len(new) - 1
+        i: cython.long
+        h: cython.ulonglong
+        idx: cython.ulonglong
+        for i in range(len(old)):
+            h = old[i]
+            if h != 0:
+                idx = h & mask
+                while new[idx] != 0:
+                    idx = (idx + 1) & mask
+                new[idx] = h
+
+    def chk_program(self, parent: cython.int[::1], code: cython.ushort[::1], node: cython.long,
+                    last: cython.int) -> list:
+        """The resolved (cpu, opcode, arg) triples of node's path, then of domain entry
+        ``last`` (-1: none) from its state; the machine is left after them."""
+        start: cython.int = CHK_MAX_DEPTH
+        j: cython.long = node
+        while j != 0:
+            start -= 1
+            self.chk_path[start] = code[j]
+            j = parent[j]
+        depth: cython.int = self.chk_replay(start)
+        out = list(self.chk_prog[:3 * max(depth, 0)])
+        if depth >= 0 and last >= 0:
+            spec: cython.int = self.chk_dom[3 * last + 2]
+            self.chk_fresh_values()
+            arg: cython.int = self.chk_resolve(spec)
+            out += [self.chk_dom[3 * last], self.chk_dom[3 * last + 1], arg]
+            self.S[G_EVENT] = depth
+            self.event(self.chk_dom[3 * last], self.chk_dom[3 * last + 1], arg)
+        return out
 
     def cov_reset_run(self):
         """Start a coverage-collecting run: count new coverage entries from zero."""

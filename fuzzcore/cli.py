@@ -219,6 +219,39 @@ def fuzz_command(variants: tuple[str, ...], time_budget: float | None, runs: int
                          cpu_vendor))
 
 
+@main.command("check")
+@click.option("--variant", "variants", multiple=True, metavar="V",
+              help="a variant to check (subsystem=design,...; repeat the option for several), "
+                   "or 'all': the reference and every other design (default: the reference)")
+@click.option("--depth", default=6, show_default=True, type=int, metavar="N",
+              help="explore every program of up to N events")
+@click.option("--config", type=click.Choice(list(CONFIGS)), default="small", show_default=True)
+@click.option("--cpu-vendor", type=click.Choice(list(VENDORS)), default="intel",
+              show_default=True)
+@click.option("--time", "time_budget", type=float, default=None, metavar="S",
+              help="seconds per variant; the depth completed by then is what is certified")
+@click.option("--memory", "memory_gb", type=float, default=8.0, show_default=True,
+              metavar="GB", help="the search's arrays at most this large (per variant)")
+@click.option("--domain", "domain_kind", type=click.Choice(["reduced", "full"]),
+              default="reduced", show_default=True,
+              help="event arguments: the reduced domain (README) or every value")
+@click.option("--value-symmetry/--no-value-symmetry", default=False, show_default=True,
+              help="hash states up to a renaming of FPU and PKRU values (a reduction)")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object per variant")
+@click.option("-o", "--out", default="findings", show_default=True, metavar="DIR",
+              help="shortest programs: DIR/<variant>/<oracle>.check.fz")
+def check_command(variants: tuple[str, ...], depth: int, config: str, cpu_vendor: str,
+                  time_budget: float | None, memory_gb: float, domain_kind: str,
+                  value_symmetry: bool, as_json: bool, out: str) -> None:
+    """Bounded exhaustive search, breadth first (SPEC 3.6): every program of up to N events.
+    Exit 0: no violation in any of them (a certificate; with --time or --memory, for the
+    depth completed, which it says); 1: a violation, whose shortest program is printed and
+    written to DIR; 2: bad input."""
+    from .check_cli import run_command
+    sys.exit(run_command(variants, depth, config, cpu_vendor, time_budget, memory_gb,
+                         as_json, out, domain_kind, value_symmetry))
+
+
 def entry() -> None:
     """The console entry point: click's usage errors as one line and exit 2 (SPEC 4)."""
     try:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "fuzzcore" / "_core.py"
 PXD = CORE.with_suffix(".pxd")
-CTYPES = {"cython.int": "int", "cython.bint": "bint", "cython.void": "void"}
+CTYPES = {"cython.int": "int", "cython.bint": "bint", "cython.void": "void",
+          "cython.long": "long", "cython.ulonglong": "unsigned long long"}
 
 ATTRIBUTES = """\
     cdef public int[::1] S           # the state vector (layout: the constants above)
@@ -44,6 +45,32 @@ ATTRIBUTES = """\
     cdef public object trace         # array('i') of (kind, event, cpu, arg) records
     cdef public list snapshots       # the state after every recorded step (bytes)
     cdef public str debug_error      # what the type-invariant check found
+    cdef int[::1] chk_dom            # fuzzcore check: its domain, (cpu, opcode, argspec) triples
+    cdef int chk_ndom, chk_sym, chk_verify  # ... its size; value symmetry on?; verify every undo?
+    cdef int[::1] chk_snap           # the state being expanded (its used prefix)
+    cdef int[::1] chk_buf            # value symmetry: the live regions renamed (chk_canon)
+    cdef int[::1] chk_fpu_pos, chk_pkru_pos  # where the state holds FPU and PKRU values
+    cdef int chk_nfpu, chk_npkru
+    cdef int[::1] chk_rn_fpu, chk_rn_pkru  # value renaming (-1: not seen yet)
+    cdef int[::1] chk_rank           # per PKRU class, labels given so far
+    cdef int[::1] chk_fresh          # [0] a fresh FPU value, [K] a fresh PKRU value of class K
+    cdef int[::1] chk_present        # the FPU values, then (from CHK_MAX_PRESENT) the PKRU values held
+    cdef int chk_npresent_fpu, chk_npresent_pkru
+    cdef int[::1] chk_prog           # the resolved (cpu, opcode, arg) triples of the last path
+    cdef int[::1] chk_path           # the domain indices of the path being replayed
+    cdef int[::1] chk_plen           # per region (chk_region_len), the node's live length ...
+    cdef unsigned long long[::1] chk_phash  # ... and hash
+    cdef int[::1] chk_changed        # per region: the event changed it (chk_undo restores it)
+    cdef int[::1] chk_node           # the node's state while the base is its pending steps' state
+    cdef int[::1] chk_parent         # chk_expand's arrays: the nodes' parents ...
+    cdef unsigned short[::1] chk_code  # ... and domain indices
+    cdef unsigned long long[::1] chk_table  # ... the visited hashes
+    cdef long[::1] chk_out           # ... and its CHK_OUT_* record
+    cdef int chk_store               # store this layer's new states as nodes
+    cdef long chk_nnodes, chk_count, chk_transitions  # nodes, table entries, transitions
+    cdef unsigned long long chk_base_hash  # chk_body_events: its base state's hash ...
+    cdef int chk_base_seen           # ... and whether it was noted as a child
+    cdef int chk_counting            # insert new states (0: the table is full, only run)
 """
 
 
