@@ -67,8 +67,8 @@ from .config import VENDORS, Config, get_config
 from .engine import load_source_core
 from .events import EVENTS, INT, NONE, OPT_TASK, TASK
 from .program import Event, Program
-from .runner import ModelError, new_machine, resolve_variant, run
-from .variants import Variant, VariantError, non_reference_designs
+from .runner import ModelError, new_machine, oracle_mask, resolve_variant, run
+from .variants import ORACLES, Variant, VariantError, non_reference_designs
 
 K = load_source_core()  # the core's constants (CHK_*): the compiled module keeps them in C
 
@@ -174,6 +174,7 @@ class CheckResult:
     seconds: float
     domain_kind: str
     value_symmetry: bool
+    oracle: str | None = None       # the one oracle searched for (the others looked past)
     stopped: str | None = None      # None, "time" or "memory": why depth_completed < depth
     states_exact: bool = True       # False: the table filled up in the last layer, whose
                                     # states were then run but not all counted
@@ -203,8 +204,9 @@ class CheckResult:
         where = (f"{self.config.name}, {self.cpu_vendor}, {self.domain_kind} argument domain")
         if self.violation:
             v = self.violation
+            which = "it" if self.oracle else "an oracle"
             return (f"{self.variant}: violation {v.oracle} in {v.length} events; no program of "
-                    f"fewer events trips an oracle ({where})")
+                    f"fewer events trips {which} ({where})")
         known = ""
         if self.kernel_findings:
             known = " other than the known kernel finding " + ", ".join(
@@ -239,6 +241,7 @@ class CheckResult:
             "seconds": round(self.seconds, 3),
             "domain": self.domain_kind,
             "value_symmetry": self.value_symmetry,
+            "oracle_searched": self.oracle,
             "bytes_per_state": round(self.bytes_per_state, 1),
             "collision_probability": self.collision_probability,
             "layers": [{"depth": d, "states": s, "seconds": round(t, 3)}
@@ -287,11 +290,13 @@ def _triples_to_events(triples: list[int], config: Config) -> list[Event]:
 
 
 def _command(variant: Variant, config: Config, vendor: str, depth: int,
-             domain_kind: str) -> str:
+             domain_kind: str, oracle: str | None = None) -> str:
     parts = ["fuzzcore check", f"--variant {variant}" if str(variant) != "reference" else "",
              f"--depth {depth}", f"--config {config.name}", f"--cpu-vendor {vendor}"]
     if domain_kind != "reduced":
         parts.append(f"--domain {domain_kind}")
+    if oracle:
+        parts.append(f"--oracle {oracle}")
     return " ".join(p for p in parts if p)
 
 
@@ -300,11 +305,13 @@ def check(variant: Variant | str | None = None, config: str = "small", cpu_vendo
           memory_gb: float = DEFAULT_MEMORY_GB, domain_kind: str = "reduced",
           value_symmetry: bool | None = None, verify: bool = False,
           progress: Callable[[Progress], None] | None = None,
-          entries: list[tuple[int, int, int]] | None = None) -> CheckResult:
+          entries: list[tuple[int, int, int]] | None = None,
+          oracle: str | None = None) -> CheckResult:
     """Explore every program of up to ``depth`` events (see the module docstring).  Stops at
     the first violation (a shortest program), or when ``time_budget`` seconds or
     ``memory_gb`` GB of search arrays run out (then ``depth_completed`` says what holds).
     ``value_symmetry``: None is on for the full and literal domains, off for the reduced one.
+    ``oracle``: the shortest program that trips this one (the others are looked past).
     ``verify`` checks every undo against the state (slow; for tests); ``entries`` replaces
     the domain (for tests)."""
     v = resolve_variant(variant)
@@ -322,11 +329,15 @@ def check(variant: Variant | str | None = None, config: str = "small", cpu_vendo
         raise CheckError(f"the domain has {len(dom)} entries; at most 65535")
     sym = domain_kind != "reduced" if value_symmetry is None else value_symmetry
     budget = int(memory_gb * 2 ** 30)
+    if oracle is not None and oracle not in ORACLES:
+        raise CheckError(f"unknown oracle {oracle!r} (valid: {', '.join(ORACLES)})")
     m = new_machine(v, cfg, cpu_vendor)
+    if oracle is not None:
+        m.ignore_mask = oracle_mask(o for o in ORACLES if o != oracle)
     m.chk_init([x for triple in dom for x in triple], 1 if sym else 0, int(verify))
     ndom = len(dom)
     t0 = time.perf_counter()
-    result = CheckResult(v, cfg, cpu_vendor, depth, 0, 1, 0, 0.0, domain_kind, sym)
+    result = CheckResult(v, cfg, cpu_vendor, depth, 0, 1, 0, 0.0, domain_kind, sym, oracle)
     search = _Search(m, ndom, budget)
     lo, hi = 0, 1
     for d in range(depth):
@@ -344,12 +355,12 @@ def check(variant: Variant | str | None = None, config: str = "small", cpu_vendo
                 node, index = search.kernel_finding
                 result.kernel_findings.append(_counterexample(
                     m, v, cfg, cpu_vendor, search.parent, search.code, node, index, depth,
-                    domain_kind))
+                    domain_kind, oracle))
             if status == K.CHK_VIOLATION:
                 node, index = search.violation
                 result.violation = _counterexample(
                     m, v, cfg, cpu_vendor, search.parent, search.code, node, index, depth,
-                    domain_kind)
+                    domain_kind, oracle)
                 break
             if status != K.CHK_OK:
                 raise ModelError(f"check: {m.debug_error}")
@@ -454,24 +465,30 @@ class _Search:
 
 
 def _counterexample(m, variant: Variant, config: Config, vendor: str, parent, code,
-                    node: int, index: int, depth: int, domain_kind: str) -> Counterexample:
+                    node: int, index: int, depth: int, domain_kind: str,
+                    oracle: str | None = None) -> Counterexample:
     """The program that reaches ``node`` then runs domain entry ``index``, confirmed by the
     ordinary runner, with its SPEC 2.1 headers."""
+    ignore = [o for o in ORACLES if o != oracle] if oracle else []
     triples = m.chk_program(parent, code, node, index)
     events = _triples_to_events(triples, config)
     program = Program(events, {
         "format": "fuzzcore-program 1", "config": config.name, "cpu-vendor": vendor,
         "variant": str(variant), "found-by": _command(variant, config, vendor, depth,
-                                                     domain_kind)})
-    verdict = run(program, variant, config.name, vendor)
-    if verdict.violation is None:
-        raise ModelError(f"check: the program it found does not violate when run:\n"
-                         f"{program.serialize()}")
-    program.headers["expect"] = verdict.violation.oracle
-    program.headers["note"] = (
-        f"shortest: no program of fewer events trips an oracle on {variant} ({domain_kind} "
-        f"argument domain)")
-    return Counterexample(program, verdict.violation.oracle, verdict.violation.kernel_finding)
+                                                     domain_kind, oracle)})
+    verdict = run(program, variant, config.name, vendor, ignore=ignore)
+    if verdict.violation is None or verdict.violation.event_index != len(events) - 1:
+        raise ModelError(f"check: the program it found does not violate at its last event "
+                         f"when run:\n{program.serialize()}")
+    target = verdict.violation.oracle
+    plain = run(program, variant, config.name, vendor) if ignore else verdict
+    program.headers["expect"] = plain.violation.oracle if plain.violation else "clean"
+    note = (f"shortest: no program of fewer events trips {'an oracle' if not oracle else target}"
+            f" on {variant} ({domain_kind} argument domain)")
+    if plain.oracle != target:
+        note += f"; it trips {target} at its last event when {plain.oracle} is looked past"
+    program.headers["note"] = note
+    return Counterexample(program, target, verdict.violation.kernel_finding)
 
 
 def select_variants(names: Iterable[str] | None) -> list[Variant]:

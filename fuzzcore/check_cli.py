@@ -90,8 +90,8 @@ def summary_table(results: list[CheckResult]) -> str:
 
 def run_command(variants: Sequence[str], depth: int, config: str, cpu_vendor: str,
                 time_budget: float | None, memory_gb: float, as_json: bool, out: str,
-                domain_kind: str, value_symmetry: bool, stdout: TextIO | None = None,
-                stderr: TextIO | None = None) -> int:
+                domain_kind: str, value_symmetry: bool, oracle: str | None = None,
+                stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """``fuzzcore check``: every variant in turn; exit 0 no violation within what completed
     (the claim says how deep), 1 a violation, 2 bad input, 3 the model broke."""
     stdout = stdout or sys.stdout
@@ -107,7 +107,7 @@ def run_command(variants: Sequence[str], depth: int, config: str, cpu_vendor: st
         display = Display(stderr, depth, enabled=True)
         try:
             r = check(v, config, cpu_vendor, depth, time_budget, memory_gb, domain_kind,
-                      value_symmetry, progress=display)
+                      value_symmetry, progress=display, oracle=oracle)
         except (CheckError, ValueError) as e:
             display.close()
             stderr.write(f"fuzzcore: {e}\n")

@@ -235,21 +235,25 @@ def fuzz_command(variants: tuple[str, ...], time_budget: float | None, runs: int
 @click.option("--domain", "domain_kind", type=click.Choice(["reduced", "full"]),
               default="reduced", show_default=True,
               help="event arguments: the reduced domain (README) or every value")
-@click.option("--value-symmetry/--no-value-symmetry", default=False, show_default=True,
-              help="hash states up to a renaming of FPU and PKRU values (a reduction)")
+@click.option("--value-symmetry/--no-value-symmetry", default=None,
+              help="hash states up to a renaming of FPU and PKRU values (a reduction; "
+                   "default: on for the full and literal domains)")
+@click.option("--oracle", default=None, metavar="ORACLE",
+              help="the shortest program that trips this oracle (look past the others)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object per variant")
 @click.option("-o", "--out", default="findings", show_default=True, metavar="DIR",
               help="shortest programs: DIR/<variant>/<oracle>.check.fz")
 def check_command(variants: tuple[str, ...], depth: int, config: str, cpu_vendor: str,
                   time_budget: float | None, memory_gb: float, domain_kind: str,
-                  value_symmetry: bool, as_json: bool, out: str) -> None:
+                  value_symmetry: bool | None, oracle: str | None, as_json: bool,
+                  out: str) -> None:
     """Bounded exhaustive search, breadth first (SPEC 3.6): every program of up to N events.
     Exit 0: no violation in any of them (a certificate; with --time or --memory, for the
     depth completed, which it says); 1: a violation, whose shortest program is printed and
     written to DIR; 2: bad input."""
     from .check_cli import run_command
     sys.exit(run_command(variants, depth, config, cpu_vendor, time_budget, memory_gb,
-                         as_json, out, domain_kind, value_symmetry))
+                         as_json, out, domain_kind, value_symmetry, oracle))
 
 
 def entry() -> None:
