@@ -3710,7 +3710,8 @@ class Machine:
     # ----------------------------------------------------------------------------------------
     # Exhaustive search (`fuzzcore check`): one breadth-first layer's expansion, in C.  The
     # orchestration -- layers, the numpy arrays, limits, the counterexample -- is in
-    # fuzzcore/check.py, whose docstring gives the argument for each choice here.
+    # fuzzcore/check.py; the README ("Exhaustive search") argues for the argument domain and
+    # for value symmetry (chk_resolve, chk_canon).
     #
     # A node is a state reached from the initial one by a path of domain entries; a node keeps
     # only (parent, domain index), and its state is rebuilt by replaying its path (chk_replay).

@@ -1,58 +1,19 @@
 """`fuzzcore check`: bounded exhaustive exploration, breadth first (SPEC 3.6).
 
-Data flow: variant + configuration -> **check** (this module drives the compiled core's
-``chk_expand``, one layer at a time) -> a certificate, or the shortest violating program ->
-corpus/export.  ``fuzz`` says "found"; ``check`` also says "absent, up to N events".
+Data flow: variant + configuration -> **check** (drives the compiled core's ``chk_expand``, one
+layer at a time) -> a certificate, or a shortest violating program -> corpus/export.  ``fuzz``
+says "found"; ``check`` also says "absent, up to N events".  The README's "Exhaustive search"
+section says what a result proves and argues for the argument domain built here.
 
-The search
-----------
-Every program of up to N events from the initial state, breadth first: layer d holds the
-states first reached by a program of d events, so the first violation met while expanding
-layer d is a shortest program (d + 1 events).  States are deduplicated by a 64-bit hash of
-their canonical vector (``Machine.chk_gather``: everything that decides a future, nothing
-dead).  An event that does nothing (a skipped event) is no transition.
+Layer d holds the states first reached by a program of d events, so the first violation met
+while expanding layer d is a shortest program (d + 1 events).  This module owns the numpy
+arrays (nodes: parent int32 and domain index uint16; the visited table of uint64 hashes, at
+most half full), the layers, the limits (time, memory) and turning a node back into a program;
+the core does everything per state and per event (``Machine.chk_*`` in ``_core.py``).
 
-A node of the search is (parent, domain index) in two numpy arrays; its state is rebuilt by
-replaying its path from the initial state (at most N events, a few microseconds, cheaper than
-storing 16 KB per node).  The visited set is an open-addressing table of hashes (numpy
-``uint64``, load at most one half).  The last layer's states are counted, never stored as
-nodes: nothing expands them.
-
-Argument domains
-----------------
-Events with arguments range over a finite domain per event (``domain()``):
-
-* task arguments: every task; ``yield`` also none.  ``irq``: 0 and 1.  ``pkey_access``: 0..3.
-  These are the full ranges.
-* ``fpu_write``: one value, *fresh* (no field holds it).  The model never branches on an FPU
-  value: it copies them, compares them for equality in oracles, and sets the constants 0 and
-  FPU_CLOBBERED.  So for any run with any values, the same events with every written value
-  fresh take the same path, and every equality that holds in the fresh run holds in the
-  original; an oracle (a "must be equal") that fails in the original fails in the fresh run
-  at the same point or before.  Fresh values lose no violation and no shortest length.
-* ``wrpkru``, ``pkey_alloc``, and ``sigreturn``'s edit of the frame's PKRU: 0 and, for each of
-  the 7 other access classes (which of keys 1..3 have AD or WD set), one fresh value of that
-  class; ``sigreturn`` also 256, 257, 258.  Besides copies and equality, the model reads a
-  PKRU value only through its class (``pkey_access``), against 0 (XRSTOR of the init state,
-  AMD's init tracker; class 0 holds only 0) and against INIT_PKRU in oracles.  Its two
-  equality branches (``write_pkru()`` and ``x86_pkru_load()`` skip a WRPKRU of the value the
-  register holds) differ only for 0: a WRPKRU of a non-zero value sets XINUSE, which is
-  already set whenever PKRU is not 0.  The same argument as for FPU values then holds class
-  by class.  When a class has no fresh value left (3 values in a one-key class), the domain
-  offers every value of that class instead.
-
-``domain_kind="full"`` is every value the grammar allows (0..255, 0..258): the check that the
-reduced domain loses nothing (``scripts/check_domains.py``, BENCHMARKS.md).
-
-Reductions
-----------
-``value_symmetry`` (on by default): states are hashed up to a renaming of FPU values (fixing 0
-and FPU_CLOBBERED) and of PKRU values within their class (fixing 0 and INIT_PKRU).  By the
-argument above such states have the same futures up to the renaming, so one stands for all.
-``tests/test_check.py`` checks that it finds the same shortest lengths as the plain search.
-
-Soundness limits: a 64-bit hash may merge two states (the probability is reported,
-``collision_probability``); the bound, the configuration and the domain are the claim.
+Domains (``domain()``): ``reduced`` (the default: fresh values), ``full`` (every value the
+grammar allows, up to renaming: 0, every value the state holds, a fresh one; with value
+symmetry), ``literal`` (every value the grammar allows, literally: for tests).
 """
 from __future__ import annotations
 
@@ -76,7 +37,6 @@ DEFAULT_DEPTH = 6
 DEFAULT_MEMORY_GB = 8.0
 CHUNK_NODES = 512            # nodes per call into the core (progress and limits between)
 MIN_TABLE = 1 << 12
-NODE_BYTES = 4 + 2           # parent (int32) + domain index (uint16)
 DOMAINS = ("reduced", "full", "literal")
 
 PKRU_ARG_EVENTS = ("wrpkru", "pkey_alloc")

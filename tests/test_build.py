@@ -6,6 +6,7 @@ import importlib
 import importlib.machinery
 import json
 import os
+import re
 import subprocess
 import sys
 from array import array
@@ -145,3 +146,25 @@ def test_handler_kinds_follow_the_handler_table() -> None:
     assert core.NCTX == len(handlers.CONTEXTS)
     assert core.KF_EXEC_PASID_ACTIVATED == 1 + [k[0] for k in variants.KERNEL_FINDINGS].index(
         "exec_keeps_pasid_activated")
+
+
+def test_search_functions_compile_to_c_arithmetic() -> None:
+    """The search's per-state and per-event functions (``chk_*``) stay C: a 64-bit constant
+    or a stepped range that Cython cannot type turns into Python integer arithmetic and costs
+    a factor of several, silently.  Reads the C that ``setup.py`` generated beside the core."""
+    source = ROOT / "fuzzcore" / "_core.c"
+    if not source.exists():
+        pytest.skip("no generated _core.c (the extension was built elsewhere)")
+    python_ops = re.compile(r"PyNumber_|__Pyx_PyLong_From|PyLong_From|__Pyx_PyLong_As|"
+                            r"PyObject_RichCompare|PyObject_GetItem")
+    offenders = set()
+    name = None
+    for line in source.read_text().splitlines():
+        start = re.match(r"static [^(]*__pyx_f_8fuzzcore_5_core_7Machine_(chk_\w+)\(", line)
+        if start and line.endswith("{"):
+            name = start.group(1)
+        elif line == "}":
+            name = None
+        elif name and python_ops.search(line):
+            offenders.add(name)
+    assert not offenders, f"Python objects in the search's C functions: {sorted(offenders)}"
