@@ -477,6 +477,7 @@ class Machine:
         self.chk_ndom = 0
         self.chk_sym = 0
         self.chk_verify = 0
+        self.chk_target = -1
         self.chk_snap = array('i', [0]) * STATE_SIZE
         self.chk_buf = array('i', [0]) * STATE_SIZE
         self.chk_fpu_pos = array('i', [0]) * CHK_MAX_POS
@@ -3719,14 +3720,18 @@ class Machine:
     # is new when its hash (chk_child_hash: of its live regions, chk_region_len) is not in the
     # table.
 
-    def chk_init(self, dom, value_sym: cython.int, verify: cython.int):
+    def chk_init(self, dom, value_sym: cython.int, verify: cython.int,
+                 target: cython.int = -1):
         """The search's domain: flat (cpu, opcode, argspec) triples; argspec is a literal
         argument (-1: none) or a CHK_* spec.  ``value_sym``: hash states up to a renaming of
-        FPU and PKRU values; ``verify``: check every undo against the expanded state."""
+        FPU and PKRU values; ``verify``: check every undo against the expanded state;
+        ``target``: the one oracle searched for (-1: any); a program whose verdict is another
+        stops there, unreported."""
         self.chk_dom = array('i', dom)
         self.chk_ndom = len(dom) // 3
         self.chk_sym = value_sym
         self.chk_verify = verify
+        self.chk_target = target
 
     @cython.cfunc
     @cython.exceptval(check=False)
@@ -4238,18 +4243,20 @@ class Machine:
     @cython.exceptval(check=False)
     def chk_stopped(self, i: cython.long, k: cython.int) -> cython.int:
         """An event of entry k from node i stopped the program: a model error, a violation
-        (CHK_VIOLATION: the search ends), or a known kernel finding, noted once (CHK_OK: the
-        search goes on past it)."""
+        (CHK_VIOLATION: the search ends), a known kernel finding, noted once, or a verdict
+        other than chk_target's (CHK_OK: the search goes on, past this dead end)."""
         if self.S[G_VIOL] == NORACLES + 1:
             status: cython.int = CHK_MODEL_ERROR
-        elif self.S[G_KERNEL_FINDING] == 0:
-            status = CHK_VIOLATION
-        else:
+        elif self.S[G_KERNEL_FINDING] != 0:
             if self.chk_out[CHK_OUT_KF] == 0:
                 self.chk_out[CHK_OUT_KF] = self.S[G_KERNEL_FINDING]
                 self.chk_out[CHK_OUT_KF_PARENT] = i
                 self.chk_out[CHK_OUT_KF_INDEX] = k
             return CHK_OK
+        elif self.chk_target >= 0 and self.S[G_VIOL] - 1 != self.chk_target:
+            return CHK_OK                       # another oracle's verdict: a dead end
+        else:
+            status = CHK_VIOLATION
         self.chk_out[CHK_OUT_PARENT] = i
         self.chk_out[CHK_OUT_INDEX] = k
         return status

@@ -109,9 +109,12 @@ def replay(paths: tuple[str, ...], quiet: bool, cores: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object instead")
 @click.option("--input-form", type=click.Choice(["auto", "text", "binary"]), default="auto",
               show_default=True, help="INPUT is a .fz text program or a fuzz engine's bytes")
+@click.option("--search", type=float, default=0.0, metavar="SECONDS",
+              help="then search exhaustively (fuzzcore check) for a shorter program with the "
+                   "same verdict, for up to SECONDS")
 def minimize_command(input_path: str, variant: str | None, config: str | None,
                      cpu_vendor: str | None, oracle: str | None, out: str | None,
-                     as_json: bool, input_form: str) -> None:
+                     as_json: bool, input_form: str, search: float) -> None:
     """Shrink INPUT (a text program or a crash file) to a 1-minimal program that trips the same
     oracle; print it (or write OUT) and the per-pass counters on stderr."""
     from .corpus import write_output
@@ -119,7 +122,8 @@ def minimize_command(input_path: str, variant: str | None, config: str | None,
     from .runner import ModelError
     try:
         program = load_input(input_path, config, input_form)
-        result = minimize(program, variant, oracle, config, cpu_vendor, source=input_path)
+        result = minimize(program, variant, oracle, config, cpu_vendor, source=input_path,
+                          search=search)
         text = result.program.serialize()
         if out is not None:
             write_output(text, out, inputs=(input_path,))
@@ -239,7 +243,8 @@ def fuzz_command(variants: tuple[str, ...], time_budget: float | None, runs: int
               help="hash states up to a renaming of FPU and PKRU values (a reduction; "
                    "default: on for the full and literal domains)")
 @click.option("--oracle", default=None, metavar="ORACLE",
-              help="the shortest program that trips this oracle (look past the others)")
+              help="the shortest program whose verdict is this oracle (a program that trips "
+                   "another first ends there)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object per variant")
 @click.option("-o", "--out", default="findings", show_default=True, metavar="DIR",
               help="shortest programs: DIR/<variant>/<oracle>.check.fz")

@@ -51,13 +51,20 @@ The **passes** are named verb phrases, each a method of :class:`Shrinker` with i
     the same for CPUs, alone or together with the initially running tasks (``t<c>`` runs on
     ``cpu<c>`` at start, so swapping two CPUs and their tasks often keeps the finding);
 ``remove_single_events``
-    try removing each event on its own.
+    try removing each event on its own;
+``remove_event_pairs``
+    try removing two events together (an interrupt and its ``ret``, where neither goes alone).
 
-They run in that order, in **rounds, until a round changes nothing**.  The last pass of that
-final round tried removing every single event of the final program and none kept the
+They run in that order, in **rounds, until a round changes nothing**.  That final round tried
+removing every single event (and every pair) of the final program and none kept the
 violation: the result is **1-minimal** by construction (``MinimizeResult.one_minimal`` checks it
 again through the memo, without running anything).  Renamings only produce names that exist in
 the configuration, and every candidate is validated like a parsed program before it runs.
+
+Removing events finds only programs inside the one found.  ``minimize(search=seconds)``
+(``fuzzcore minimize --search``) then runs ``shortest_by_search``: ``fuzzcore check --oracle``
+to one event less, which finds a shortest program with the same verdict wherever the bound is
+reachable in the time given, even one that shares no event with the finding.
 
 Speed: typical findings of 10-60 events shrink in a few milliseconds to a few tens of
 milliseconds with the compiled core (``tests/test_minimize.py`` prints the figures).
@@ -86,8 +93,8 @@ Events = tuple[Event, ...]
 # fired, or None if it did not fire.
 Predicate = Callable[[Events], "int | None"]
 
-# The passes, in the order a round runs them.  remove_single_events must stay last: its
-# failing to change anything in the final round is what makes the result 1-minimal.
+# The passes, in the order a round runs them.  The final round changes nothing, so none of
+# its removals keeps the violation: the result is 1-minimal (and no two events go together).
 PASSES: tuple[str, ...] = (
     "truncate_after_violation",
     "remove_event_chunks",
@@ -96,7 +103,11 @@ PASSES: tuple[str, ...] = (
     "rename_tasks_lowest",
     "rename_cpus_lowest",
     "remove_single_events",
+    "remove_event_pairs",
 )
+# Not part of the rounds: a bounded exhaustive search for a shorter program with the same
+# verdict (minimize(search=seconds)), which finds what removing events cannot.
+SEARCH_PASS = "shortest_by_search"
 
 
 # --- program identity and the simplicity order ----------------------------------------------
@@ -381,6 +392,36 @@ class Shrinker:
         """Try removing each event on its own (the pass that makes the result 1-minimal)."""
         self._remove_each(lambda e: True)
 
+    def remove_event_pairs(self) -> None:
+        """Try removing two events together: an interrupt's entry and its ``ret``, say,
+        where neither goes alone (from the end, the later event first)."""
+        j = len(self.current) - 1
+        while j >= 1:
+            i = j - 1
+            while i >= 0 and j < len(self.current):
+                cur = self.current
+                if self.consider(cur[:i] + cur[i + 1:j] + cur[j + 1:]):
+                    break                       # both gone: go on below them
+                i -= 1
+            j = min(j - 1, len(self.current) - 1)
+
+    def shortest_by_search(self, variant: Variant, cpu_vendor: str, oracle: str,
+                           seconds: float) -> None:
+        """Run ``fuzzcore check --oracle`` to one event less than the current program, for at
+        most ``seconds``: a program it finds is a shortest one with the same verdict (it may
+        share no event with this one)."""
+        from .check import check
+        stats = self.passes.setdefault(SEARCH_PASS, {"tried": 0, "succeeded": 0})
+        if len(self.current) < 2:
+            return
+        stats["tried"] += 1
+        found = check(variant, self.config.name, cpu_vendor, depth=len(self.current) - 1,
+                      time_budget=seconds, oracle=oracle).violation
+        if found is not None:
+            self._pass = SEARCH_PASS
+            stats["tried"] -= 1                     # consider() counts it
+            self.consider(tuple(found.program.events))
+
     def _remove_each(self, which: Callable[[Event], bool]) -> None:
         # From the end, so that a removal never shifts the events still to try.
         i = len(self.current) - 1
@@ -516,9 +557,12 @@ class MinimizeResult:
 
 def minimize(program: Program, variant: Variant | str | None = None, oracle: str | None = None,
              config: str | None = None, cpu_vendor: str | None = None, *,
-             source: str | None = None, debug: bool | None = None) -> MinimizeResult:
+             source: str | None = None, debug: bool | None = None,
+             search: float = 0.0) -> MinimizeResult:
     """Shrink ``program`` while ``oracle`` stays its verdict on ``variant`` (flags override the
-    program's headers, as in :func:`fuzzcore.runner.run`).
+    program's headers, as in :func:`fuzzcore.runner.run`).  ``search`` > 0: then look for a
+    shorter program by exhaustive search for up to that many seconds (shortest_by_search),
+    and shrink what it finds.
 
     ``oracle`` defaults to the one the program trips; a clean program, or one whose verdict is
     another oracle, is a ValueError.  ``source`` (a path) goes into ``# minimized-from:``,
@@ -546,6 +590,11 @@ def minimize(program: Program, variant: Variant | str | None = None, oracle: str
     predicate = OracleFires(v, cfg, vendor, target, debug)
     shrinker = Shrinker(program.events, predicate, cfg)
     shrinker.shrink()
+    if search > 0:
+        before = len(shrinker.current)
+        shrinker.shortest_by_search(v, vendor, target, search)
+        if len(shrinker.current) < before:
+            shrinker.shrink()
 
     headers = dict(program.headers)
     headers["format"] = FORMAT

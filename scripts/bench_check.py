@@ -5,8 +5,9 @@ its oracle on its design, found by `fuzzcore check --oracle`, against the entry'
     python scripts/bench_check.py [--time 600] [--memory 8] [--json out.jsonl] [PATHS...]
 
 Prints a markdown table for BENCHMARKS.md: design, oracle, BFS shortest length (or "> d" when
-no program of up to d events trips it before the time ran out), the corpus entry's length,
-seconds.  Where BFS is shorter, both programs are printed after the table.
+no program of up to d events has that verdict before the time ran out), the corpus entry's
+length, what `minimize` (without its search pass) makes of the entry today, seconds.  Where
+BFS is shorter, the shorter programs are printed after the table.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fuzzcore.check import check  # noqa: E402
+from fuzzcore.minimize import minimize  # noqa: E402
 from fuzzcore.program import Program  # noqa: E402
 
 
@@ -40,6 +42,7 @@ def main() -> int:
             continue
         r = check(entry.variant, entry.config, entry.cpu_vendor, depth=len(entry.events),
                   time_budget=args.time, memory_gb=args.memory, oracle=oracle)
+        now = len(minimize(entry, oracle=oracle).program.events)   # today's passes, no search
         if r.violation:
             bfs = str(r.violation.length)
             if r.violation.length < len(entry.events):
@@ -47,19 +50,21 @@ def main() -> int:
         else:
             bfs = f"> {r.depth_completed}"
         name = f.relative_to(ROOT) if f.is_relative_to(ROOT) else f
-        rows.append((str(entry.variant), oracle, bfs, len(entry.events), r.seconds, r.states,
-                     name))
+        rows.append((str(entry.variant), oracle, bfs, len(entry.events), now, r.seconds,
+                     r.states, name))
         line = {"entry": str(name), "variant": entry.variant, "oracle": oracle,
-                "corpus_length": len(entry.events), "check": r.to_json()}
+                "corpus_length": len(entry.events), "minimized_now": now, "check": r.to_json()}
         if out:
             out.write(json.dumps(line) + "\n")
             out.flush()
         print(f"{name}: {bfs} vs {len(entry.events)} ({r.seconds:.1f} s, {r.states:,} states)",
               file=sys.stderr, flush=True)
-    print("| design | oracle | BFS shortest | corpus entry | seconds | states |")
-    print("|---|---|---:|---:|---:|---:|")
-    for variant, oracle, bfs, length, seconds, states, _ in rows:
-        print(f"| `{variant}` | {oracle} | {bfs} | {length} | {seconds:.1f} | {states:,} |")
+    print("| design | oracle | BFS shortest | corpus entry | minimize (no search) | BFS seconds "
+          "| BFS states |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for variant, oracle, bfs, length, now, seconds, states, _ in rows:
+        print(f"| `{variant}` | {oracle} | {bfs} | {length} | {now} | {seconds:.1f} | "
+              f"{states:,} |")
     for f, entry, shortest in gaps:
         print(f"\n{f}: {len(entry.events)} events; BFS: {len(shortest.events)}")
         print("".join(f"    {e.text()}\n" for e in shortest.events), end="")

@@ -14,6 +14,12 @@ program is printed at the end).
     python scripts/build_corpus.py                          # every design, seed 1
     python scripts/build_corpus.py --design pasid=v1 --time 900
     python scripts/build_corpus.py --runs 2000000 --judge-runs 1000000 --seed 7
+    python scripts/build_corpus.py --shorten-only --shorten 600   # the entries there now
+
+``--shorten SECONDS`` then gives every entry written (``--shorten-only``: every entry already
+there, no campaign) to the minimizer's exhaustive search pass (``fuzzcore minimize --search``):
+an entry gets shorter wherever ``fuzzcore check`` finds a shorter program with its verdict in
+the time given; its ``found-by`` header still finds the original, its note says both lengths.
 
 Exit status: 0 every expected oracle found, 1 some not found, 2 bad arguments.
 """
@@ -32,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 from fuzzcore.corpus import save as save_program  # noqa: E402
 from fuzzcore.fuzz import CampaignError, expect_of, fuzz  # noqa: E402
+from fuzzcore.minimize import minimize  # noqa: E402
 from fuzzcore.program import Program  # noqa: E402
 from fuzzcore.runner import run  # noqa: E402
 from fuzzcore.variants import CLEAN, JUDGE, Variant, non_reference_designs  # noqa: E402
@@ -69,8 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default=str(ROOT / "corpus"), help="default: corpus/")
     ap.add_argument("--design", action="append", default=[],
                     help="only this variant (repeatable); default: every non-reference design")
+    ap.add_argument("--shorten", type=float, default=0.0, metavar="SECONDS",
+                    help="then search exhaustively for a shorter program per entry")
+    ap.add_argument("--shorten-only", action="store_true",
+                    help="no campaigns: only --shorten the entries already there")
+    ap.add_argument("--entry", action="append", default=[], metavar="PATH",
+                    help="with --shorten-only: only these entries (repeatable)")
     args = ap.parse_args(argv)
     root = Path(args.corpus)
+    if args.shorten_only:
+        return shorten([Path(e) for e in args.entry] or sorted(root.rglob("*.fz")),
+                       args.shorten)
     variants = non_reference_designs()
     if args.design:
         wanted = [str(Variant.parse(d)) for d in args.design]
@@ -125,7 +141,36 @@ def main(argv: list[str] | None = None) -> int:
     for text in model_bugs:
         print("\nThe reference designs trip this one too (a model bug, not a corpus entry):\n")
         print("```\n" + text.rstrip("\n") + "\n```")
+    if args.shorten > 0:
+        shorten(sorted(root.rglob("*.fz")), args.shorten)
     return 1 if missing else 0
+
+
+def shorten(paths: list[Path], seconds: float) -> int:
+    """Re-minimize each entry with the exhaustive search pass; save the shorter ones."""
+    print("\n| entry | oracle | events before | after | seconds |")
+    print("| --- | --- | --- | --- | --- |")
+    for path in paths:
+        entry = Program.load(path)
+        oracle = entry.expect
+        if not oracle or oracle == CLEAN:
+            continue
+        result = minimize(entry, oracle=oracle, source=str(path), search=seconds)
+        after = len(result.program.events)
+        if after < len(entry.events):
+            program = result.program
+            program.headers["note"] = (program.headers.get("note", "") + "; "
+                                       f"minimize --search: {len(entry.events)} -> {after} "
+                                       "events").lstrip("; ")
+            if run(program).oracle != oracle or run(program, Variant.reference()).oracle:
+                print(f"| {path.name} | {oracle} | not saved: the shorter program does not "
+                      "replay like the entry |", flush=True)
+                continue
+            save_program(program, path)
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"| {name} | {oracle} | {len(entry.events)} | {after} | "
+              f"{result.seconds:.1f} |", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ ATTRIBUTES = """\
     cdef public str debug_error      # what the type-invariant check found
     cdef int[::1] chk_dom            # fuzzcore check: its domain, (cpu, opcode, argspec) triples
     cdef int chk_ndom, chk_sym, chk_verify  # ... its size; value symmetry on?; verify every undo?
+    cdef int chk_target              # the one oracle searched for, -1 any
     cdef int[::1] chk_snap           # the state being expanded (its used prefix)
     cdef int[::1] chk_buf            # value symmetry: the live regions renamed (chk_canon)
     cdef int[::1] chk_fpu_pos, chk_pkru_pos  # where the state holds FPU and PKRU values

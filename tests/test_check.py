@@ -131,6 +131,18 @@ def deep(core_mode: str, compiled: int, interpreted: int) -> int:
     return compiled if core_mode == "compiled" else interpreted
 
 
+def test_oracle_search_gives_a_shortest_program_with_that_verdict(use_core, core_mode) -> None:
+    """pks=v9 has three verdicts at 5 events (its corpus entries): --oracle finds each, a
+    program that trips another oracle first ends there, and nothing shorter has it."""
+    if core_mode == "interpreted":
+        pytest.skip("depth 5: the compiled core's test")
+    for oracle in ("pks_access", "pks_refcount", "pks_restore"):
+        r = check("pks=v9", depth=5, oracle=oracle)
+        assert r.violation is not None and r.violation.length == 5, oracle
+        assert runner.run(r.violation.program).oracle == r.violation.oracle == oracle
+        assert r.depth_completed == 4
+
+
 @pytest.mark.parametrize("variant", ["", "ct=soft_old"])
 @pytest.mark.parametrize("vendor", ["intel", "amd"])
 def test_reference_designs_are_clean_to_depth(use_core, core_mode, variant, vendor) -> None:

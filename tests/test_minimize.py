@@ -173,6 +173,57 @@ def test_remove_single_events() -> None:
     assert [e.text() for e in s.current] == ["cpu0 syscall", "cpu0 kmap"]
 
 
+class Without:
+    """Synthetic predicate: fires at the last event when the program holds ``needed`` in order
+    and none of ``poison`` alone: removing a poison event loses it, removing it with its
+    partner keeps it (``poison`` maps an event to its partner)."""
+
+    def __init__(self, needed: tuple[str, ...], pairs: tuple[tuple[str, str], ...]):
+        self.needs = Needs(*needed)
+        self.pairs = pairs
+
+    def __call__(self, evs):
+        texts = [e.text() for e in evs]
+        for a, b in self.pairs:
+            if (a in texts) != (b in texts):
+                return None
+        return self.needs(evs)
+
+
+def test_remove_event_pairs_removes_what_goes_only_together() -> None:
+    text = "cpu0 syscall\ncpu0 mce\ncpu0 fork\ncpu0 ret\ncpu0 kfpu_begin\n"
+    pred = Without(("cpu0 syscall", "cpu0 fork", "cpu0 kfpu_begin"),
+                   (("cpu0 mce", "cpu0 ret"),))
+    s = Shrinker(events(text), pred, SMALL)
+    assert not s.run_pass("remove_single_events")
+    assert s.run_pass("remove_event_pairs")
+    assert [e.text() for e in s.current] == ["cpu0 syscall", "cpu0 fork", "cpu0 kfpu_begin"]
+
+
+def test_remove_event_pairs_on_the_machine() -> None:
+    """An #MC and its ret around the fork, removed together (the corpus entry this pass
+    shortened: fuzzcore check found 4 events where the rounds had left 6)."""
+    program = Program.parse("# variant: fpu=irq_fpu_usable_old\ncpu0 syscall\ncpu0 fork\n"
+                            "cpu0 mce\ncpu0 irq 0\ncpu0 ret\ncpu0 kfpu_begin\n")
+    result = minimize(program)
+    assert [e.text() for e in result.program.events] == [
+        "cpu0 syscall", "cpu0 fork", "cpu0 irq 0", "cpu0 kfpu_begin"]
+    assert result.passes["remove_event_pairs"]["succeeded"] == 1
+
+
+def test_search_finds_a_shorter_program_removals_cannot() -> None:
+    """The fuzzer's 7-event reproducer of fpu=sigfail_noreset is 1-minimal and no pair goes;
+    the bounded search finds 5 events that share little with it."""
+    program = Program.parse(
+        "# variant: fpu=sigfail_noreset\ncpu0 mce\ncpu0 ret\ncpu0 fpu_write 2\n"
+        "cpu0 syscall\ncpu0 sigreturn 257\ncpu0 step\ncpu0 step\n")
+    assert len(minimize(program).program.events) == 7
+    result = minimize(program, search=60)
+    assert len(result.program.events) == 5
+    assert result.passes["shortest_by_search"] == {"tried": 1, "succeeded": 1}
+    assert runner.run(result.program).oracle == result.oracle == "fpu_consistent"
+
+
 def test_passes_never_accept_a_less_simple_program() -> None:
     # A predicate that holds everywhere: the shrinker must still terminate, at the simplest
     # program that fires (one event, lowest CPU, simplest argument).
