@@ -53,7 +53,11 @@ The **passes** are named verb phrases, each a method of :class:`Shrinker` with i
 ``remove_single_events``
     try removing each event on its own;
 ``remove_event_pairs``
-    try removing two events together (an interrupt and its ``ret``, where neither goes alone).
+    try removing two events together (an interrupt and its ``ret``, where neither goes alone);
+``replace_entries``
+    replace a kernel entry (``mce``, ``nmi``, ``syscall``, ...) by another one whose sequence
+    has fewer micro-steps, dropping the ``step`` events the old one needed: a finding reached
+    through a long #MC exit often needs only a syscall's.
 
 They run in that order, in **rounds, until a round changes nothing**.  That final round tried
 removing every single event (and every pair) of the final program and none kept the
@@ -104,10 +108,15 @@ PASSES: tuple[str, ...] = (
     "rename_cpus_lowest",
     "remove_single_events",
     "remove_event_pairs",
+    "replace_entries",
 )
 # Not part of the rounds: a bounded exhaustive search for a shorter program with the same
 # verdict (minimize(search=seconds)), which finds what removing events cannot.
 SEARCH_PASS = "shortest_by_search"
+# The events that enter the kernel (each followed by its Appendix A sequence), the cheapest
+# sequence first: what replace_entries swaps among.
+ENTRY_EVENTS: tuple[str, ...] = ("syscall", "irq", "user_fault", "uaccess_fault",
+                                 "vmalloc_fault", "bp", "db", "nmi", "mce")
 
 
 # --- program identity and the simplicity order ----------------------------------------------
@@ -404,6 +413,31 @@ class Shrinker:
                     break                       # both gone: go on below them
                 i -= 1
             j = min(j - 1, len(self.current) - 1)
+
+    def replace_entries(self) -> None:
+        """Swap an entry event for another entry on the same CPU (simplest argument), and drop
+        the first k ``step`` events of that CPU after it, k from all of them down to one: the
+        candidate is shorter, so it is adopted only when it keeps the violation."""
+        i = len(self.current) - 1
+        while i >= 0:
+            cur = self.current
+            if i < len(cur) and cur[i].name in ENTRY_EVENTS:
+                old = cur[i]
+                steps = [j for j in range(i + 1, len(cur))
+                         if cur[j].name == "step" and cur[j].cpu == old.cpu]
+                done = False
+                for name in ENTRY_EVENTS:
+                    if name == old.name or done:
+                        continue
+                    kind = BY_NAME[name]
+                    new = Event(old.cpu, name, kind.lo if kind.arg == INT else None)
+                    for k in range(len(steps), 0, -1):
+                        drop = set(steps[:k])
+                        if self.consider(tuple(new if j == i else e for j, e in enumerate(cur)
+                                               if j not in drop)):
+                            done = True
+                            break
+            i -= 1
 
     def shortest_by_search(self, variant: Variant, cpu_vendor: str, oracle: str,
                            seconds: float) -> None:

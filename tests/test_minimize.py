@@ -211,6 +211,28 @@ def test_remove_event_pairs_on_the_machine() -> None:
     assert result.passes["remove_event_pairs"]["succeeded"] == 1
 
 
+def test_replace_entries_swaps_a_long_exit_for_a_short_one() -> None:
+    """The fuzzer's reproducer of ct=exit_cs went through an #MC's long exit, 15 steps of it;
+    a syscall's exit reaches the same window: fuzzcore check's shortest length, 7 events."""
+    program = Program.parse("# variant: ct=exit_cs\ncpu0 mce\ncpu0 ret\n" + "cpu0 step\n" * 15
+                            + "cpu0 irq 0\ncpu0 ret\ncpu0 enqcmd\n")
+    result = minimize(program)
+    assert [e.text() for e in result.program.events] == [
+        "cpu0 syscall", "cpu0 ret", "cpu0 step", "cpu0 step", "cpu0 irq 0", "cpu0 ret",
+        "cpu0 enqcmd"]
+    assert result.passes["replace_entries"]["succeeded"] == 1
+    assert runner.run(result.program).oracle == "ct_user"
+
+
+def test_replace_entries_keeps_what_needs_its_entry() -> None:
+    # Only the #MC fires: no other entry is adopted, and no step is lost for it.
+    text = "cpu0 mce\ncpu0 step\ncpu0 step\ncpu0 ret\n"
+    pred = Without(("cpu0 mce", "cpu0 step"), ())
+    s = Shrinker(events(text), pred, SMALL)
+    assert not s.run_pass("replace_entries")
+    assert s.passes["replace_entries"]["tried"] == 8 * 2
+
+
 def test_search_finds_a_shorter_program_removals_cannot() -> None:
     """The fuzzer's 7-event reproducer of fpu=sigfail_noreset is 1-minimal and no pair goes;
     the bounded search finds 5 events that share little with it."""
